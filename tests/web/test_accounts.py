@@ -1,0 +1,144 @@
+"""Logging in and out, throttling, session renewal, role guards, staff accounts, create-admin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from support import api, log_in, make_reference_data, make_staff, page_text, post_form, registration_form
+
+from volunteer_hub.accounts.tables import User
+
+
+async def test_login_and_logout(client):
+    await make_staff("manager1", "manager")
+    await log_in(client, "manager1", "Staff2026pass")
+    me = await client.get("/api/auth/me")
+    assert me.status_code == 200 and me.json()["role"] == "manager"
+    await post_form(client, "/logout", {})
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+async def test_failed_login_does_not_say_whether_the_login_exists(client):
+    await make_staff("manager1", "manager")
+    wrong_password = await post_form(client, "/login", {"login": "manager1", "password": "Wrong2026pass"})
+    unknown_login = await post_form(client, "/login", {"login": "nobody", "password": "Wrong2026pass"})
+    assert wrong_password.status_code == unknown_login.status_code == 400
+    assert "手机号/用户名或密码错误" in page_text(wrong_password.text)
+    assert page_text(wrong_password.text).replace("manager1", "") == page_text(unknown_login.text).replace("nobody", "")
+
+
+async def test_login_is_throttled_after_repeated_failures(client):
+    await make_staff("manager1", "manager")
+    for _ in range(5):
+        response = await api(client, "POST", "/api/auth/login", json={"login": "manager1", "password": "nope"})
+        assert response.status_code == 400
+    locked = await api(client, "POST", "/api/auth/login", json={"login": "manager1", "password": "Staff2026pass"})
+    assert locked.status_code == 429
+    assert "15 分钟" in locked.json()["detail"]
+
+
+async def test_session_id_is_renewed_at_login(client):
+    await make_staff("manager1", "manager")
+    await post_form(client, "/language", {"locale": "zh_CN"})  # an anonymous session (it holds a flash message)
+    anonymous_id = client.cookies.get("session")
+    assert anonymous_id and anonymous_id != "null"
+    await log_in(client, "manager1", "Staff2026pass")
+    logged_in_id = client.cookies.get("session")
+    assert logged_in_id not in (None, anonymous_id)
+    assert (await client.get("/api/auth/me")).status_code == 200
+    # Someone who planted or learnt the anonymous id is not logged in by it.
+    client.cookies.set("session", anonymous_id, domain="testserver.local")
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "url", "status"),
+    [
+        ("volunteer", "/staff/accounts", 403),
+        ("volunteer", "/admin/reference", 403),
+        ("coordinator", "/staff/accounts", 403),
+        ("manager", "/admin/reference", 403),
+        ("manager", "/staff/accounts", 200),
+        ("admin", "/admin/reference", 200),
+        ("coordinator", "/profile", 403),
+        ("volunteer", "/api/staff/accounts", 403),
+    ],
+)
+async def test_role_guards(client, role, url, status):
+    refs = await make_reference_data()
+    if role == "volunteer":
+        await post_form(client, "/register", registration_form(refs["grid"].id))
+    else:
+        await make_staff("someone", role)
+        await log_in(client, "someone", "Staff2026pass")
+    response = await client.get(url)
+    assert response.status_code == status
+    if status == 403:
+        body = response.json()["detail"] if url.startswith("/api") else page_text(response.text)
+        assert "您没有权限" in body
+
+
+async def test_anonymous_page_visit_redirects_to_login_and_back(client):
+    await make_staff("admin1", "admin")
+    response = await client.get("/admin/reference", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/login?next=/admin/reference"
+    login = await post_form(client, "/login", {"login": "admin1", "password": "Staff2026pass", "next": "/admin/reference"})
+    assert login.headers["location"] == "/admin/reference"
+    evil = await post_form(client, "/login", {"login": "admin1", "password": "Staff2026pass", "next": "//evil.example"})
+    assert evil.headers["location"] == "/staff/accounts"
+    assert (await client.get("/api/staff/accounts")).status_code == 200
+
+
+async def test_manager_creates_coordinator_but_not_admin(client):
+    await make_staff("manager1", "manager")
+    await log_in(client, "manager1", "Staff2026pass")
+    created = await post_form(client, "/staff/accounts", {"login": "coord1", "display_name": "李老师",
+                                                          "role": "coordinator", "password": "Coord2026pass"})
+    assert created.status_code == 303
+    assert (await User.objects().where(User.login == "coord1").first()).role == "coordinator"
+    refused = await api(client, "POST", "/api/staff/accounts", json={"login": "boss", "display_name": "x",
+                                                                     "role": "admin", "password": "Boss2026pass"})
+    assert refused.status_code == 403
+    duplicate = await post_form(client, "/staff/accounts", {"login": "coord1", "display_name": "李老师",
+                                                            "role": "coordinator", "password": "Coord2026pass"})
+    assert duplicate.status_code == 409 and "该用户名已被使用" in page_text(duplicate.text)
+    weak = await post_form(client, "/staff/accounts", {"login": "coord2", "display_name": "王老师",
+                                                       "role": "coordinator", "password": "weak"})
+    assert weak.status_code == 400
+    assert await User.objects().where(User.login == "coord2").first() is None
+
+
+async def test_admin_creates_manager_through_api(client):
+    await make_staff("admin1", "admin")
+    await api(client, "POST", "/api/auth/login", json={"login": "admin1", "password": "Staff2026pass"})
+    response = await api(client, "POST", "/api/staff/accounts",
+                         json={"login": "manager2", "display_name": "周经理", "role": "manager",
+                               "password": "Manager2026x"})
+    assert response.status_code == 201 and response.json()["role"] == "manager"
+    listing = await client.get("/api/staff/accounts")
+    assert {row["login"] for row in listing.json()} == {"admin1", "manager2"}
+
+
+def test_create_admin_command(db):
+    env = {**os.environ, "VOLUNTEER_HUB_ADMIN_PASSWORD": "Admin2026pass"}
+    done = subprocess.run([sys.executable, "-m", "volunteer_hub", "create-admin", "root1", "--name", "管理员"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    again = subprocess.run([sys.executable, "-m", "volunteer_hub", "create-admin", "root1"], env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2
+    weak = subprocess.run([sys.executable, "-m", "volunteer_hub", "create-admin", "root2"],
+                          env={**env, "VOLUNTEER_HUB_ADMIN_PASSWORD": "weak"}, capture_output=True, text=True,
+                          timeout=60)
+    assert weak.returncode == 2
+
+
+async def test_created_admin_can_log_in(client):
+    from volunteer_hub.accounts.services import create_admin
+
+    await create_admin("root1", "Admin2026pass", "管理员")
+    await log_in(client, "root1", "Admin2026pass")
+    assert (await client.get("/admin/reference")).status_code == 200

@@ -1,0 +1,71 @@
+"""Command line: ``python -m volunteer_hub <command>``.
+
+  migrate                       apply all database migrations
+  create-admin LOGIN [--name N] the first administrator (password asked, or from VOLUNTEER_HUB_ADMIN_PASSWORD)
+  seed-demo                     the invented demo district (idempotent)
+  seed-demo-if-empty            the demo district, only when the database has no accounts yet
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+
+
+def _migrate() -> int:
+    from piccolo.apps.migrations.commands.forwards import forwards
+
+    asyncio.run(forwards(app_name="all"))
+    return 0
+
+
+async def _with_db(coroutine_function, *args):
+    from volunteer_hub import db
+
+    await db.start()
+    try:
+        return await coroutine_function(*args)
+    finally:
+        await db.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m volunteer_hub")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply all database migrations")
+    admin = commands.add_parser("create-admin", help="create an administrator account")
+    admin.add_argument("login")
+    admin.add_argument("--name", default="")
+    commands.add_parser("seed-demo", help="load the demo district (idempotent)")
+    commands.add_parser("seed-demo-if-empty", help="load the demo district when there are no accounts")
+    args = parser.parse_args(argv)
+
+    if args.command == "migrate":
+        return _migrate()
+    if args.command == "create-admin":
+        from volunteer_hub.accounts.services import create_admin
+        from volunteer_hub.errors import DomainError
+
+        password = os.environ.get("VOLUNTEER_HUB_ADMIN_PASSWORD") or getpass.getpass("Password: ")
+        try:
+            user = asyncio.run(_with_db(create_admin, args.login, password, args.name))
+        except DomainError as error:
+            print(f"error: {error.message}", *error.field_errors.values(), sep="\n  ", file=sys.stderr)
+            return 2
+        print(f"created administrator {user.login}")
+        return 0
+    from volunteer_hub import demo
+
+    if args.command == "seed-demo":
+        summary = asyncio.run(_with_db(demo.seed_demo))
+    else:
+        summary = asyncio.run(_with_db(demo.seed_demo_if_empty))
+    print(summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""The one Piccolo app: every table of every domain, migrations in the top-level migrations/."""
+
+from piccolo.conf.apps import AppConfig
+
+from volunteer_hub.accounts.tables import User
+from volunteer_hub.reference.tables import Community, Grid, StreetOffice
+from volunteer_hub.schools.tables import School
+from volunteer_hub.settings import ROOT
+from volunteer_hub.sites.tables import Site
+from volunteer_hub.volunteers.tables import (
+    AvailabilityWindow,
+    PreferredKind,
+    PreferredSchool,
+    PreferredSite,
+    UnavailableDate,
+    Unit,
+    Volunteer,
+    VolunteerSkill,
+)
+
+APP_CONFIG = AppConfig(
+    app_name="volunteer_hub",
+    migrations_folder_path=ROOT / "migrations",
+    table_classes=[
+        User,
+        StreetOffice,
+        Community,
+        Grid,
+        School,
+        Site,
+        Unit,
+        Volunteer,
+        VolunteerSkill,
+        AvailabilityWindow,
+        UnavailableDate,
+        PreferredKind,
+        PreferredSchool,
+        PreferredSite,
+    ],
+)
