@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from litestar.params import FromQuery, JSONBody
 from litestar import Controller, Request, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -39,7 +40,7 @@ class LoginPages(Controller):
     include_in_schema = False
 
     @get("/login", name="login")
-    async def login_form(self, request: Request, next: str | None = None) -> Template:  # noqa: A002
+    async def login_form(self, request: Request, next: FromQuery[str | None] = None) -> Template:  # noqa: A002
         return render(request, "accounts/login.html", values={"next": safe_next(next, "")})
 
     @post("/login")
@@ -130,7 +131,7 @@ class AuthApi(Controller):
     tags = ["accounts"]
 
     @post("/login", status_code=200, summary="Log in; the session cookie is renewed")
-    async def login(self, request: Request, data: LoginBody) -> AccountOut:
+    async def login(self, request: Request, data: JSONBody[LoginBody]) -> AccountOut:
         user = await services.authenticate(data.login, data.password, _address(request), _throttle(request))
         log_in(request, user)
         return account_out(user)
@@ -155,7 +156,7 @@ class StaffAccountApi(Controller):
         return [account_out(user) for user in await services.list_staff()]
 
     @post("/", summary="Create a coordinator or manager account (admins may create admins)")
-    async def create_account(self, request: Request, data: StaffAccountBody) -> AccountOut:
+    async def create_account(self, request: Request, data: JSONBody[StaffAccountBody]) -> AccountOut:
         user = await services.create_staff_account(
             current_user(request),
             services.StaffAccountInput(login=data.login, password=data.password, role=data.role,

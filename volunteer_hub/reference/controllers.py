@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import msgspec
+from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, delete, get, post, put
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -74,7 +75,7 @@ class ReferencePages(Controller):
         return await self._after(request, lambda: services.create_grid(data), "grid", vars(data))
 
     @post("/grids/{grid_id:int}/delete")
-    async def remove_grid(self, request: Request, grid_id: int) -> Template | Redirect:
+    async def remove_grid(self, request: Request, grid_id: FromPath[int]) -> Template | Redirect:
         return await self._after(request, lambda: services.delete_grid(grid_id), "grid_list", {})
 
     @post("/units")
@@ -137,7 +138,7 @@ def _grid_out(row: dict) -> GridOut:
                    latitude=row["latitude"], longitude=row["longitude"])
 
 
-async def _grid_by_id(grid_id: int) -> GridOut:
+async def _grid_by_id(grid_id: FromPath[int]) -> GridOut:
     rows = [row for row in await services.list_grids() if row["id"] == grid_id]
     if not rows:
         raise NotFound(_("No such grid."))
@@ -157,30 +158,30 @@ class ReferenceApi(Controller):
         return [UnitOut(id=u.id, name=u.name, kind=u.kind) for u in await services.list_units()]
 
     @post("/street-offices", guards=[admin_only], summary="Add a street office")
-    async def add_office(self, data: NameBody) -> NamedOut:
+    async def add_office(self, data: JSONBody[NameBody]) -> NamedOut:
         office = await services.create_street_office(data.name)
         return NamedOut(id=office.id, name=office.name)
 
     @post("/communities", guards=[admin_only], summary="Add a community")
-    async def add_community(self, data: CommunityBody) -> NamedOut:
+    async def add_community(self, data: JSONBody[CommunityBody]) -> NamedOut:
         community = await services.create_community(data.name, data.street_office_id)
         return NamedOut(id=community.id, name=community.name)
 
     @post("/grids", guards=[admin_only], summary="Add a grid")
-    async def add_grid(self, data: GridBody) -> GridOut:
+    async def add_grid(self, data: JSONBody[GridBody]) -> GridOut:
         grid = await services.create_grid(services.GridInput(**msgspec.structs.asdict(data)))
         return await _grid_by_id(grid.id)
 
     @put("/grids/{grid_id:int}", guards=[admin_only], summary="Change a grid")
-    async def change_grid(self, grid_id: int, data: GridBody) -> GridOut:
+    async def change_grid(self, grid_id: FromPath[int], data: JSONBody[GridBody]) -> GridOut:
         await services.update_grid(grid_id, services.GridInput(**msgspec.structs.asdict(data)))
         return await _grid_by_id(grid_id)
 
     @delete("/grids/{grid_id:int}", guards=[admin_only], summary="Delete an unused grid", status_code=204)
-    async def remove_grid(self, grid_id: int) -> None:
+    async def remove_grid(self, grid_id: FromPath[int]) -> None:
         await services.delete_grid(grid_id)
 
     @post("/units", guards=[admin_only], summary="Add a team or unit")
-    async def add_unit(self, data: UnitBody) -> UnitOut:
+    async def add_unit(self, data: JSONBody[UnitBody]) -> UnitOut:
         unit = await services.create_unit(data.name, data.kind)
         return UnitOut(id=unit.id, name=unit.name, kind=unit.kind)

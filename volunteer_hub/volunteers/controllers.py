@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import asdict
 
 import msgspec
+from litestar.params import FromPath, JSONBody
 from litestar import Controller, Request, get, post, put
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
@@ -92,7 +93,8 @@ class ProfilePages(Controller):
     @get("/profile", name="profile")
     async def show(self, request: Request) -> Template:
         profile = await services.get_profile(current_user(request))
-        return render(request, "volunteers/profile.html", profile=profile, values=asdict(profile),
+        values = {**asdict(profile), "max_hours_per_week": f"{profile.max_hours_per_week:g}"}
+        return render(request, "volunteers/profile.html", profile=profile, values=values,
                       skill_label=services.skill_label, **await _choices())
 
     @post("/profile")
@@ -251,7 +253,7 @@ class VolunteerApi(Controller):
     tags = ["volunteers"]
 
     @post("/volunteers", status_code=201, summary="Register as a volunteer (logs the new volunteer in)")
-    async def register(self, request: Request, data: RegistrationBody) -> ProfileOut:
+    async def register(self, request: Request, data: JSONBody[RegistrationBody]) -> ProfileOut:
         fields = msgspec.structs.asdict(data)
         user = await services.register_volunteer(
             services.RegistrationInput(**fields, locale=request.cookies.get("lang") or "zh_CN")
@@ -264,7 +266,7 @@ class VolunteerApi(Controller):
         return _profile_out(await services.get_profile(current_user(request)))
 
     @put("/me/profile", guards=[volunteer_only], summary="Update my volunteer profile")
-    async def update_profile(self, request: Request, data: ProfileBody) -> ProfileOut:
+    async def update_profile(self, request: Request, data: JSONBody[ProfileBody]) -> ProfileOut:
         profile = await services.update_profile(current_user(request), services.ProfileInput(**msgspec.structs.asdict(data)))
         return _profile_out(profile)
 
@@ -274,7 +276,7 @@ class VolunteerApi(Controller):
 
     @put("/me/availability", guards=[volunteer_only],
          summary="Replace my availability and preferences (overlapping windows are merged)")
-    async def put_availability(self, request: Request, data: AvailabilityBody) -> AvailabilityBody:
+    async def put_availability(self, request: Request, data: JSONBody[AvailabilityBody]) -> AvailabilityBody:
         windows = []
         for window in data.windows:
             start, end = services.parse_time(window.start), services.parse_time(window.end)

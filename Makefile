@@ -1,0 +1,49 @@
+# Volunteer Hub: `make run` serves the app, `make test` runs every suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export PICCOLO_CONF := volunteer_hub.piccolo_conf
+
+.PHONY: run test install install-test migrate demo messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/python -m volunteer_hub migrate
+
+demo: migrate
+	$(BIN)/python -m volunteer_hub seed-demo-if-empty
+
+run: demo
+	@echo "Volunteer Hub on http://$(HOST):$(PORT)"
+	$(BIN)/uvicorn --factory volunteer_hub.app:create_app --host $(HOST) --port $(PORT)
+
+# Everything on SQLite, then every database test again on PostgreSQL.
+test: install-test
+	$(BIN)/pytest
+	VH_TEST_DB=postgres $(BIN)/pytest -m db
+
+# Refresh the Chinese catalogue after adding messages (then translate the new entries).
+messages: install-test
+	$(BIN)/pybabel extract -F volunteer_hub/locale/babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy \
+		--no-location -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d volunteer_hub/locale -l zh_CN --no-location
+
+clean:
+	rm -rf $(VENV) var

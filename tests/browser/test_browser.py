@@ -1,0 +1,142 @@
+"""The main pages in a real browser: Debian's Chromium driven by Playwright, on a phone-sized screen,
+against the app served by uvicorn on localhost with the demo district loaded."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail("CI requires the browser suite: /usr/bin/chromium is missing")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def live_server(migrated):
+    """uvicorn serving the app over an emptied database with the demo district loaded."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from support import empty_database
+
+    # Playwright's sync API keeps an event loop running in this thread, so the clean-up runs in another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, empty_database()).result()
+    env = dict(os.environ)
+    seeded = subprocess.run([sys.executable, "-m", "volunteer_hub", "seed-demo"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert seeded.returncode == 0, seeded.stderr
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "volunteer_hub.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base_url + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not start")
+        yield base_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    folder = Path(os.environ.get("VH_SCREENSHOT_DIR") or Path(os.environ["VOLUNTEER_HUB_VAR"]) / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def test_volunteer_registers_on_a_phone_and_sees_the_profile(live_server, phone_page):
+    page = phone_page
+    page.goto(live_server + "/")
+    assert page.locator("h2", has_text="周五有约").is_visible()
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+    page.get_by_role("link", name="注册成为志愿者").first.click()
+    page.wait_for_url("**/register")
+    page.get_by_label("手机号").fill("13698765432")
+    page.get_by_label("密码（至少 8 位，包含字母和数字）").fill("Browser2026pw")
+    page.get_by_label("姓名").fill("赵小红")
+    page.get_by_label("出生年份").fill("1988")
+    page.locator("#home_grid").select_option(index=1)
+    page.get_by_label("急救").check()
+    page.get_by_label("我已阅读并同意隐私声明。").check()
+    screenshot(page, "register-filled")
+    page.get_by_role("button", name="注册").click()
+    page.wait_for_url("**/availability")
+    assert page.get_by_text("欢迎！您已注册成功。").is_visible()
+
+    page.get_by_role("link", name="我的资料").click()
+    page.wait_for_url("**/profile")
+    assert page.locator(".facts").get_by_text("赵小红").is_visible()
+    assert page.locator(".facts").get_by_text("急救").is_visible()
+    screenshot(page, "profile")
+
+    page.get_by_role("button", name="退出").click()
+    page.wait_for_url(live_server + "/")
+    page.get_by_role("link", name="登录").first.click()
+    page.get_by_label("手机号或用户名").fill("13698765432")
+    page.get_by_label("密码").fill("Browser2026pw")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/profile")
+    assert page.locator(".facts").get_by_text("13698765432").is_visible()
+
+
+def test_demo_manager_logs_in_and_switches_to_english(live_server, phone_page):
+    page = phone_page
+    page.goto(live_server + "/login")
+    page.get_by_label("手机号或用户名").fill("manager")
+    page.get_by_label("密码").fill("Manager2026demo")
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url("**/staff/accounts")
+    assert page.get_by_role("heading", name="工作人员账号").is_visible()
+    page.get_by_role("button", name="English").click()
+    page.wait_for_url("**/staff/accounts")
+    assert page.get_by_role("heading", name="Staff accounts").is_visible()
+    screenshot(page, "manager-english")

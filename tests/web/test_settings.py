@@ -1,0 +1,52 @@
+"""Settings come from the environment; the secret key is generated once and never a constant."""
+
+from __future__ import annotations
+
+import pytest
+
+from volunteer_hub import settings as settings_module
+
+
+@pytest.fixture
+def fresh_settings(monkeypatch, tmp_path):
+    for name in ("DATABASE_URL", "SECRET_KEY", "VOLUNTEER_HUB_ENV", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VOLUNTEER_HUB_VAR", str(tmp_path))
+    settings_module.get_settings.cache_clear()
+    yield tmp_path
+    settings_module.get_settings.cache_clear()
+
+
+def test_defaults_are_sqlite_under_var_and_a_generated_key(fresh_settings):
+    first = settings_module.get_settings()
+    assert first.database_url == f"sqlite:///{fresh_settings / 'volunteer_hub.sqlite3'}"
+    assert first.environment == "development" and not first.is_production
+    assert len(first.secret_key) >= 40
+    assert (fresh_settings / "secret_key").stat().st_mode & 0o077 == 0
+    settings_module.get_settings.cache_clear()
+    assert settings_module.get_settings().secret_key == first.secret_key
+
+
+def test_environment_overrides(fresh_settings, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@localhost:5432/hub")
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("VOLUNTEER_HUB_ENV", "production")
+    current = settings_module.get_settings()
+    assert current.is_postgres and current.is_production and current.secret_key == "from-the-environment"
+    assert not (fresh_settings / "secret_key").exists()
+
+
+def test_production_app_sets_secure_cookies(fresh_settings, monkeypatch):
+    monkeypatch.setenv("VOLUNTEER_HUB_ENV", "production")
+    from volunteer_hub.app import create_app
+
+    app = create_app(settings_module.get_settings())
+    assert app.csrf_config.cookie_secure is True
+    assert app.debug is False
+
+
+@pytest.mark.parametrize("bad", [("VOLUNTEER_HUB_ENV", "staging"), ("DATABASE_URL", "mysql://x/y")])
+def test_bad_settings_are_refused(fresh_settings, monkeypatch, bad):
+    monkeypatch.setenv(*bad)
+    with pytest.raises(ValueError):
+        settings_module.get_settings()
