@@ -103,3 +103,24 @@ async def test_openapi_schema_lists_the_api(client):
     for path in ("/api/auth/login", "/api/volunteers", "/api/me/profile", "/api/me/availability",
                  "/api/reference/grids", "/api/staff/accounts"):
         assert path in schema["paths"], path
+
+
+async def test_rename_and_delete_offices_and_communities(client):
+    await as_admin(client)
+    refs = await make_reference_data()
+    from volunteer_hub.reference.tables import Community
+
+    renamed = await post_form(client, f"/admin/reference/street-offices/{refs['office'].id}/rename", {"name": "新蒲新街道"})
+    assert renamed.status_code == 303
+    assert (await StreetOffice.objects().first()).name == "新蒲新街道"
+    blocked = await api(client, "DELETE", f"/api/reference/street-offices/{refs['office'].id}")
+    assert blocked.status_code == 409 and "还有社区" in blocked.json()["detail"]
+    empty = await api(client, "PUT", f"/api/reference/communities/{refs['community'].id}", json={"name": " "})
+    assert empty.status_code == 400
+    assert (await Community.objects().first()).name == "长征社区"
+    spare = await api(client, "POST", "/api/reference/communities",
+                      json={"name": "空社区", "street_office_id": refs["office"].id})
+    gone = await post_form(client, f"/admin/reference/communities/{spare.json()['id']}/delete", {})
+    assert gone.status_code == 303 and await Community.count() == 1
+    unknown = await api(client, "PUT", "/api/reference/street-offices/99999", json={"name": "x"})
+    assert unknown.status_code == 404

@@ -78,6 +78,24 @@ class ReferencePages(Controller):
     async def remove_grid(self, request: Request, grid_id: FromPath[int]) -> Template | Redirect:
         return await self._after(request, lambda: services.delete_grid(grid_id), "grid_list", {})
 
+    @post("/street-offices/{office_id:int}/rename")
+    async def rename_office(self, request: Request, office_id: FromPath[int]) -> Template | Redirect:
+        name = FormReader(await request.form()).text("name")
+        return await self._after(request, lambda: services.rename_street_office(office_id, name), "office", {})
+
+    @post("/street-offices/{office_id:int}/delete")
+    async def remove_office(self, request: Request, office_id: FromPath[int]) -> Template | Redirect:
+        return await self._after(request, lambda: services.delete_street_office(office_id), "office", {})
+
+    @post("/communities/{community_id:int}/rename")
+    async def rename_community(self, request: Request, community_id: FromPath[int]) -> Template | Redirect:
+        name = FormReader(await request.form()).text("name")
+        return await self._after(request, lambda: services.rename_community(community_id, name), "community", {})
+
+    @post("/communities/{community_id:int}/delete")
+    async def remove_community(self, request: Request, community_id: FromPath[int]) -> Template | Redirect:
+        return await self._after(request, lambda: services.delete_community(community_id), "community", {})
+
     @post("/units")
     async def add_unit(self, request: Request) -> Template | Redirect:
         form = FormReader(await request.form())
@@ -166,6 +184,26 @@ class ReferenceApi(Controller):
     async def add_community(self, data: JSONBody[CommunityBody]) -> NamedOut:
         community = await services.create_community(data.name, data.street_office_id)
         return NamedOut(id=community.id, name=community.name)
+
+    @put("/street-offices/{office_id:int}", guards=[admin_only], summary="Rename a street office")
+    async def rename_office(self, office_id: FromPath[int], data: JSONBody[NameBody]) -> NamedOut:
+        office = await services.rename_street_office(office_id, data.name)
+        return NamedOut(id=office.id, name=office.name)
+
+    @delete("/street-offices/{office_id:int}", guards=[admin_only], summary="Delete a street office without communities",
+            status_code=204)
+    async def remove_office(self, office_id: FromPath[int]) -> None:
+        await services.delete_street_office(office_id)
+
+    @put("/communities/{community_id:int}", guards=[admin_only], summary="Rename a community")
+    async def rename_community(self, community_id: FromPath[int], data: JSONBody[NameBody]) -> NamedOut:
+        community = await services.rename_community(community_id, data.name)
+        return NamedOut(id=community.id, name=community.name)
+
+    @delete("/communities/{community_id:int}", guards=[admin_only], summary="Delete a community without grids",
+            status_code=204)
+    async def remove_community(self, community_id: FromPath[int]) -> None:
+        await services.delete_community(community_id)
 
     @post("/grids", guards=[admin_only], summary="Add a grid")
     async def add_grid(self, data: JSONBody[GridBody]) -> GridOut:

@@ -180,3 +180,43 @@ async def create_unit(name: str, kind: str) -> Unit:
     unit = Unit(name=name, kind=kind)
     await _save_unique(unit, _("This name is already in use."))
     return unit
+
+
+async def rename_street_office(office_id: int, name: str) -> StreetOffice:
+    office = await StreetOffice.objects().where(StreetOffice.id == office_id).first()
+    if office is None:
+        raise NotFound(_("No such street office."))
+    name = name.strip()
+    if problem := _name_error(name):
+        raise ValidationFailed(_("Please check the form."), {"name": problem})
+    office.name = name
+    await _save_unique(office, _("This name is already in use."))
+    return office
+
+
+async def delete_street_office(office_id: int) -> None:
+    if not await StreetOffice.exists().where(StreetOffice.id == office_id):
+        raise NotFound(_("No such street office."))
+    if await Community.exists().where(Community.street_office == office_id):
+        raise Conflict(_("This street office still has communities and cannot be deleted."))
+    await StreetOffice.delete().where(StreetOffice.id == office_id)
+
+
+async def rename_community(community_id: int, name: str) -> Community:
+    community = await Community.objects().where(Community.id == community_id).first()
+    if community is None:
+        raise NotFound(_("No such community."))
+    name = name.strip()
+    if problem := _name_error(name):
+        raise ValidationFailed(_("Please check the form."), {"name": problem})
+    community.name = name
+    await _save_unique(community, _("This name is already in use."))
+    return community
+
+
+async def delete_community(community_id: int) -> None:
+    if not await Community.exists().where(Community.id == community_id):
+        raise NotFound(_("No such community."))
+    if await Grid.exists().where(Grid.community == community_id):
+        raise Conflict(_("This community still has grids and cannot be deleted."))
+    await Community.delete().where(Community.id == community_id)

@@ -1,0 +1,31 @@
+"""The demo district loads once, stays the same when loaded again, and its accounts log in."""
+
+from __future__ import annotations
+
+from support import log_in, page_text
+
+from volunteer_hub import demo
+from volunteer_hub.accounts.tables import User
+from volunteer_hub.reference.tables import Grid
+from volunteer_hub.schools.tables import School
+from volunteer_hub.sites.tables import Site
+from volunteer_hub.volunteers.tables import AvailabilityWindow, Volunteer
+
+
+async def test_demo_district_is_idempotent_and_its_accounts_work(client):
+    first = await demo.seed_demo()
+    counts = [await table.count() for table in (User, Grid, School, Site, Volunteer, AvailabilityWindow)]
+    assert counts[1:5] == [27, 10, 30, 300]
+    assert "300 volunteers added" in first
+    second = await demo.seed_demo()
+    assert "0 volunteers added" in second
+    assert [await table.count() for table in (User, Grid, School, Site, Volunteer, AvailabilityWindow)] == counts
+    assert "already has accounts" in await demo.seed_demo_if_empty()
+
+    for login, (role, _name, password) in demo.DEMO_ACCOUNTS.items():
+        await log_in(client, login, password)
+        me = (await client.get("/api/auth/me")).json()
+        assert me["role"] == role
+    await log_in(client, "13800000001", demo.DEMO_VOLUNTEER_PASSWORD)
+    profile = await client.get("/profile")
+    assert profile.status_code == 200 and "13800000001" in page_text(profile.text)
