@@ -43,7 +43,7 @@ test: install-test
 messages: install-test
 	$(BIN)/pybabel extract -F volunteer_hub/locale/babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy \
 		--no-location -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d volunteer_hub/locale -l zh_CN --no-location
+	$(BIN)/pybabel update -i var/messages.pot -d volunteer_hub/locale -l zh_CN -N --ignore-obsolete -w 100
 
 clean:
 	rm -rf $(VENV) var

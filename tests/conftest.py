@@ -16,9 +16,7 @@ from pathlib import Path
 
 import pytest
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
-ENGINE = os.environ.get("VH_TEST_DB", "sqlite")
-ADMIN_POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from engines import ADMIN_POSTGRES_URL, ENGINE, IN_CI
 
 _state: dict[str, str] = {}
 

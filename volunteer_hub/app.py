@@ -14,6 +14,7 @@ from litestar.stores.registry import StoreRegistry
 from volunteer_hub import db
 from volunteer_hub.accounts.controllers import THROTTLE_STORE, AuthApi, LoginPages, StaffAccountApi, StaffAccountPages
 from volunteer_hub.reference.controllers import ReferenceApi, ReferencePages
+from volunteer_hub.schools.controllers import EscortRequestPages, SchoolApi, SchoolPages
 from volunteer_hub.settings import ROOT, Settings, get_settings
 from volunteer_hub.volunteers.controllers import (
     AvailabilityPages,
@@ -70,10 +71,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProfilePages,
             AvailabilityPages,
             ReferencePages,
+            SchoolPages,
+            EscortRequestPages,
             AuthApi,
             StaffAccountApi,
             VolunteerApi,
             ReferenceApi,
+            SchoolApi,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         ],
         middleware=[

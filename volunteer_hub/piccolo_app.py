@@ -4,7 +4,10 @@ from piccolo.conf.apps import AppConfig
 
 from volunteer_hub.accounts.tables import User
 from volunteer_hub.reference.tables import Community, Grid, StreetOffice
-from volunteer_hub.schools.tables import School
+from volunteer_hub.activities.tables import Activity
+from volunteer_hub.notifications.tables import Notification
+from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
+from volunteer_hub.shifts.tables import Assignment, Shift
 from volunteer_hub.settings import ROOT
 from volunteer_hub.sites.tables import Site
 from volunteer_hub.volunteers.tables import (
@@ -36,5 +39,14 @@ APP_CONFIG = AppConfig(
         PreferredKind,
         PreferredSchool,
         PreferredSite,
+        SchoolCoordinator,
+        Crossing,
+        BellSchedule,
+        SchoolClosure,
+        EscortRequest,
+        Activity,
+        Shift,
+        Assignment,
+        Notification,
     ],
 )

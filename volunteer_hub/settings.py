@@ -5,6 +5,9 @@ SECRET_KEY         signs CSRF tokens and QR tokens; generated once into var/secr
 VOLUNTEER_HUB_ENV  development (default) or production: secure cookies, no debug pages
 REDIS_URL          optional: sessions and login throttling in Redis, shared by several app processes
 VOLUNTEER_HUB_VAR  optional: folder for the SQLite file, the secret key and file-backed sessions (default var/)
+VOLUNTEER_HUB_TZ   the district's clock (default Asia/Shanghai); shift times are local times
+CANCEL_CUTOFF_HOURS    a cancellation later than this before the shift is recorded as late (default 12)
+PLANNING_HORIZON_DAYS  how far ahead requests and activities become dated shifts (default 35)
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ class Settings:
     environment: str
     redis_url: str | None
     var_dir: Path
+    timezone: str = "Asia/Shanghai"
+    cancel_cutoff_hours: float = 12.0
+    planning_horizon_days: int = 35
 
     @property
     def is_production(self) -> bool:
@@ -75,4 +81,7 @@ def get_settings() -> Settings:
         environment=environment,
         redis_url=os.environ.get("REDIS_URL") or None,
         var_dir=var_dir,
+        timezone=os.environ.get("VOLUNTEER_HUB_TZ", "Asia/Shanghai"),
+        cancel_cutoff_hours=float(os.environ.get("CANCEL_CUTOFF_HOURS", "12")),
+        planning_horizon_days=int(os.environ.get("PLANNING_HORIZON_DAYS", "35")),
     )

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_POSTGRES_URL, ENGINE
+from engines import ADMIN_POSTGRES_URL, ENGINE
 from piccolo.apps.migrations.commands.new import AutoMigrationManager
 
 from volunteer_hub.piccolo_app import APP_CONFIG

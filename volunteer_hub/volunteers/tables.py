@@ -30,6 +30,8 @@ class Volunteer(Table):
     max_shifts_per_week = Integer(default=3)
     max_minutes_per_week = Integer(default=240)
     max_travel_km = Real(default=3.0)
+    # Unique through the index uq_volunteer_calendar_token: SQLite cannot add a UNIQUE column.
+    calendar_token = Varchar(length=64, null=True, default=None)
     privacy_consent_at = Timestamptz(default=TimestamptzNow())
     created_at = Timestamptz(default=TimestamptzNow())
 

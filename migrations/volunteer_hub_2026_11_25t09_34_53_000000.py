@@ -1,0 +1,44 @@
+"""Unique indexes for schools and shifts (see the first such migration for why they are indexes).
+
+A volunteer holds at most one live (confirmed or waitlisted) place on a shift: a partial unique
+index, which SQLite and PostgreSQL both support, enforces it in the database even under concurrent
+sign-ups.
+"""
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-11-25T09:34:53:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "unique indexes for bell schedules, closures and live assignments"
+
+INDEXES = {
+    "uq_bell_schedule_day": 'CREATE UNIQUE INDEX "uq_bell_schedule_day" ON "bell_schedule" ("school", "weekday")',
+    "uq_school_closure_day": 'CREATE UNIQUE INDEX "uq_school_closure_day" ON "school_closure" ("school", "day")',
+    "uq_assignment_live": (
+        'CREATE UNIQUE INDEX "uq_assignment_live" ON "assignment" ("shift", "volunteer") '
+        "WHERE \"status\" <> 'cancelled'"
+    ),
+    "uq_volunteer_calendar_token": (
+        'CREATE UNIQUE INDEX "uq_volunteer_calendar_token" ON "volunteer" ("calendar_token")'
+    ),
+    "ix_shift_starts_at": 'CREATE INDEX "ix_shift_starts_at" ON "shift" ("starts_at")',
+}
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="volunteer_hub", description=DESCRIPTION)
+
+    async def create_indexes():
+        engine = engine_finder()
+        for statement in INDEXES.values():
+            await engine.run_ddl(statement)
+
+    async def drop_indexes():
+        engine = engine_finder()
+        for name in INDEXES:
+            await engine.run_ddl(f'DROP INDEX IF EXISTS "{name}"')
+
+    manager.add_raw(create_indexes)
+    manager.add_raw_backwards(drop_indexes)
+    return manager
