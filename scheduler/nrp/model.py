@@ -131,6 +131,27 @@ def build_model(instance: Instance, free_cells: Iterable[Cell] | None = None, ro
     return NrpModel(model=model, shift_vars=shift_vars, free_cells=free, objective=objective)
 
 
+def roster_objective(instance: Instance, roster: Roster) -> int:
+    """The benchmark objective of a complete roster, from the instance's data (hard rules not checked).
+
+    The search uses it to compare rosters; it does not depend on the solver's own objective value.
+    """
+    cost = 0
+    for request in instance.on_requests:
+        if roster.get((request.employee, request.day)) != request.shift:
+            cost += request.weight
+    for request in instance.off_requests:
+        if roster.get((request.employee, request.day)) == request.shift:
+            cost += request.weight
+    counts: dict[tuple[int, str], int] = {}
+    for (_, day), shift in roster.items():
+        counts[(day, shift)] = counts.get((day, shift), 0) + 1
+    for cover in instance.cover:
+        assigned = counts.get((cover.day, cover.shift), 0)
+        cost += cover.weight_under * max(0, cover.requirement - assigned) + cover.weight_over * max(0, assigned - cover.requirement)
+    return cost
+
+
 _STATUS_NAMES = {
     cp_model.OPTIMAL: "OPTIMAL",
     cp_model.FEASIBLE: "FEASIBLE",
@@ -155,6 +176,7 @@ def solve(
     hint: Roster | None = None,
     log: bool = False,
     stop_after_first: bool = False,
+    parameters: dict | None = None,
 ) -> SolveResult:
     """Solve a (sub-)model; the returned roster is ``roster`` outside the free cells plus the solution."""
     if hint is not None:
@@ -166,6 +188,8 @@ def solve(
     solver.parameters.log_search_progress = log
     if stop_after_first:
         solver.parameters.stop_after_first_solution = True
+    for key, value in (parameters or {}).items():
+        setattr(solver.parameters, key, value)
     started = time.monotonic()
     status = solver.solve(nrp_model.model)
     wall = time.monotonic() - started

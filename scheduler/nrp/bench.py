@@ -1,0 +1,263 @@
+"""``python -m scheduler bench nrp``: solve Curtois-Qu instances and write the table to docs/BENCHMARKS.md.
+
+Per instance and time limit it runs the same search as ``python -m scheduler nrp`` (in this process),
+checks every roster with the independent evaluator, and records the objective, the bound, the time to
+the first feasible roster and the load average when the run started (the figures depend on how busy
+the machine was). Only the section between ``<!-- BEGIN scheduler-nrp -->`` and
+``<!-- END scheduler-nrp -->`` of the benchmarks file is replaced; the rest is left as it is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from scheduler.nrp.check import check_roster_text
+from scheduler.nrp.instance import default_instance_dir, load_instance
+from scheduler.nrp.search import SearchOptions, solve_instance
+
+BEGIN = "<!-- BEGIN scheduler-nrp -->"
+END = "<!-- END scheduler-nrp -->"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_OUT = REPO_ROOT / "docs" / "BENCHMARKS.md"
+
+
+@dataclass
+class Run:
+    instance: str
+    time_limit: float
+    status: str
+    objective: int | None
+    bound: float | None
+    first_feasible_s: float | None
+    wall_s: float
+    load_before: float
+    checked: bool  # the evaluator found no violation and the same objective
+
+
+def parse_instances(spec: str) -> list[int]:
+    """``1-12``, ``1,5,9`` or ``all``."""
+    if spec == "all":
+        return list(range(1, 25))
+    numbers: list[int] = []
+    for part in spec.split(","):
+        part = part.strip().removeprefix("Instance")
+        if "-" in part:
+            first, last = part.split("-")
+            numbers.extend(range(int(first), int(last) + 1))
+        elif part:
+            numbers.append(int(part))
+    return numbers
+
+
+def read_best_known(folder: Path) -> dict[str, tuple[int, int]]:
+    path = folder / "best_known.csv"
+    if not path.exists():
+        return {}
+    with path.open() as handle:
+        return {row["instance"]: (int(row["best_known_upper_bound"]), int(row["lower_bound"])) for row in csv.DictReader(handle)}
+
+
+def load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
+
+
+def run_one(path: Path, time_limit: float, workers: int, seed: int, log: bool) -> Run:
+    instance = load_instance(path)
+    load = load_average()
+    outcome = solve_instance(instance, SearchOptions(time_limit=time_limit, workers=workers, seed=seed, log=log))
+    checked = False
+    if outcome.roster is not None:
+        text = "".join(f"{e},{d},{s}\n" for (e, d), s in outcome.roster.items())
+        check = check_roster_text(path.read_text(), text)
+        checked = check.feasible and check.objective == outcome.objective
+    return Run(
+        instance=instance.name,
+        time_limit=time_limit,
+        status=outcome.status,
+        objective=outcome.objective,
+        bound=outcome.bound,
+        first_feasible_s=outcome.first_feasible_s,
+        wall_s=outcome.wall_s,
+        load_before=load,
+        checked=checked,
+    )
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import ortools
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+    except OSError:
+        commit = ""
+    return (
+        f"{cpu}, {os.cpu_count()} logical CPUs; Python {platform.python_version()}, OR-Tools {ortools.__version__}; "
+        f"{platform.system()} {platform.release()}; commit {commit or 'unknown'}"
+    )
+
+
+def _cell(value) -> str:
+    return "—" if value is None else str(value)
+
+
+def _bound(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def render(runs: list[Run], instances: list[int], limits: list[float], best: dict, command: str, started: str) -> str:
+    by_key = {(run.instance, run.time_limit): run for run in runs}
+    complete = instances == list(range(1, 25)) and limits == [60.0, 600.0]
+    title = "### Curtois-Qu shift scheduling instances"
+    lines = [title, ""]
+    if not complete:
+        lines += [
+            f"**Partial table**: instances {_ranges(instances)}, time limits {', '.join(f'{t:g} s' for t in limits)} "
+            "(the full table is all 24 instances at 60 s and 600 s).",
+            "",
+        ]
+    lines += [
+        f"Reproduce: `{command}` (each cell is one run of `python -m scheduler nrp InstanceN --time-limit T "
+        "--workers W --seed S`; every roster is checked by `nrp-check`'s evaluator).",
+        "",
+        f"Machine: {machine_description()}. Run started {started}.",
+        "",
+        "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
+        "our search proved (— when the full model was too large to run); first feasible = seconds to the first "
+        "complete roster; load = 1-minute load average when the run started (other jobs shared the cores).",
+        "",
+    ]
+    header = ["Instance", "best known"]
+    for limit in limits:
+        header += [f"obj {limit:g} s", f"gap {limit:g} s"]
+    header += ["bound", "first feasible (s)", "load"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for number in instances:
+        name = f"Instance{number}"
+        best_known = best.get(name, (None, None))[0]
+        row = [name, _cell(best_known)]
+        bounds, first, loads = [], None, []
+        for limit in limits:
+            run = by_key.get((name, limit))
+            if run is None:
+                row += ["not run", ""]
+                continue
+            loads.append(run.load_before)
+            if run.bound is not None:
+                bounds.append(run.bound)
+            if first is None and run.first_feasible_s is not None:
+                first = run.first_feasible_s
+            if run.objective is None:
+                row += ["none", ""]
+                continue
+            mark = "" if run.checked else " (CHECK FAILED)"
+            gap = "" if not best_known else f"{100.0 * (run.objective - best_known) / best_known:.1f}%"
+            row += [f"{run.objective}{mark}", gap]
+        row += [
+            _bound(max(bounds) if bounds else None),
+            "—" if first is None else f"{first:.1f}",
+            "/".join(f"{load:.1f}" for load in loads) or "—",
+        ]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts, start, previous = [], None, None
+    for number in numbers + [None]:
+        if start is None:
+            start = previous = number
+        elif number is not None and number == previous + 1:
+            previous = number
+        else:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+            start = previous = number
+    return ",".join(parts)
+
+
+def write_section(path: Path, body: str) -> None:
+    """Replace the scheduler-nrp section of ``path`` (created with markers if missing); re-read just before."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    section = f"{BEGIN}\n{body}{END}"
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section, text, count=1)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scheduler bench nrp", description="Curtois-Qu benchmark table.")
+    parser.add_argument("--instances", default="all", help="e.g. all, 1-12, 13,15,19 (default all)")
+    parser.add_argument("--time-limits", default="60,600", help="comma-separated seconds (default 60,600)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--instance-dir", help="benchmark folder (default: $NRP_INSTANCE_DIR or ../shared/benchmarks/nrp)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT), help="markdown file whose scheduler-nrp section is replaced")
+    parser.add_argument("--json", help="also write the raw runs here")
+    parser.add_argument("--no-write", action="store_true", help="print the table instead of writing the file")
+    parser.add_argument("--log", action="store_true", help="print search progress")
+    args = parser.parse_args(argv)
+
+    folder = Path(args.instance_dir) if args.instance_dir else default_instance_dir()
+    instances = parse_instances(args.instances)
+    limits = [float(t) for t in args.time_limits.split(",") if t.strip()]
+    best = read_best_known(folder)
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    runs: list[Run] = []
+    for number in instances:
+        path = folder / f"Instance{number}.txt"
+        for limit in limits:
+            run = run_one(path, limit, args.workers, args.seed, args.log)
+            runs.append(run)
+            print(
+                f"instance={run.instance} time_limit={limit:g} status={run.status} objective={_cell(run.objective)} "
+                f"bound={_bound(run.bound)} first_feasible_s={_cell(run.first_feasible_s and round(run.first_feasible_s, 1))} "
+                f"wall_s={run.wall_s:.1f} load={run.load_before:.2f} checked={'yes' if run.checked else 'NO'}",
+                flush=True,
+            )
+    command = "python -m scheduler bench nrp"
+    if args.instances != "all":
+        command += f" --instances {args.instances}"
+    if args.time_limits != "60,600":
+        command += f" --time-limits {args.time_limits}"
+    if args.workers != 2:
+        command += f" --workers {args.workers}"
+    if args.seed:
+        command += f" --seed {args.seed}"
+    body = render(runs, instances, limits, best, command, started)
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(run) for run in runs], indent=1))
+    if args.no_write:
+        sys.stdout.write(body)
+    else:
+        write_section(Path(args.out), body)
+        print(f"wrote the scheduler-nrp section of {args.out}")
+    return 0 if all(run.checked for run in runs) else 1

@@ -1,0 +1,54 @@
+"""``bench nrp``: instance lists, the table, and writing only its own section of the benchmarks file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scheduler.nrp.bench import main, parse_instances, write_section
+
+DATA = Path(__file__).parent / "data"
+
+OTHER = "<!-- BEGIN scheduler-district -->\nthe district table\n<!-- END scheduler-district -->\n"
+
+
+def test_parse_instances():
+    assert parse_instances("all") == list(range(1, 25))
+    assert parse_instances("1-3,7,Instance9") == [1, 2, 3, 7, 9]
+
+
+def test_write_section_replaces_only_its_own_section(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n" + OTHER + "\n<!-- BEGIN scheduler-nrp -->\nold\n<!-- END scheduler-nrp -->\n\ntail\n")
+    write_section(path, "new table\n")
+    text = path.read_text()
+    assert OTHER in text
+    assert "old" not in text
+    assert "<!-- BEGIN scheduler-nrp -->\nnew table\n<!-- END scheduler-nrp -->" in text
+    assert text.endswith("\n\ntail\n")
+
+
+def test_write_section_adds_markers_when_missing(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n" + OTHER)
+    write_section(path, "table\n")
+    text = path.read_text()
+    assert text.startswith("# Benchmarks\n\n" + OTHER)
+    assert text.endswith("<!-- BEGIN scheduler-nrp -->\ntable\n<!-- END scheduler-nrp -->\n")
+
+
+def test_bench_writes_a_partial_table_with_checked_rosters(tmp_path, capsys):
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\n" + OTHER)
+    code = main(["--instances", "1", "--time-limits", "5", "--instance-dir", str(DATA), "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "instance=Instance1 time_limit=5 " in printed and "checked=yes" in printed
+    text = out.read_text()
+    assert OTHER in text
+    assert "**Partial table**: instances 1, time limits 5 s" in text
+    row = next(line for line in text.splitlines() if line.startswith("| Instance1 |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:2] == ["Instance1", "607"]
+    assert int(cells[2]) >= 607
+    assert cells[3].endswith("%")
+    assert "python -m scheduler bench nrp --instances 1 --time-limits 5" in text
