@@ -14,7 +14,11 @@ from litestar.stores.registry import StoreRegistry
 from volunteer_hub import db
 from volunteer_hub.accounts.controllers import THROTTLE_STORE, AuthApi, LoginPages, StaffAccountApi, StaffAccountPages
 from volunteer_hub.reference.controllers import ReferenceApi, ReferencePages
+from volunteer_hub.activities.controllers import ActivityApi, ActivityPages
+from volunteer_hub.notifications.controllers import NotificationApi, NotificationPages
 from volunteer_hub.schools.controllers import EscortRequestPages, SchoolApi, SchoolPages
+from volunteer_hub.shifts.controllers import ShiftApi, ShiftPages
+from volunteer_hub.sites.controllers import SiteApi, SitePages
 from volunteer_hub.settings import ROOT, Settings, get_settings
 from volunteer_hub.volunteers.controllers import (
     AvailabilityPages,
@@ -73,11 +77,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReferencePages,
             SchoolPages,
             EscortRequestPages,
+            SitePages,
+            ActivityPages,
+            ShiftPages,
+            NotificationPages,
             AuthApi,
             StaffAccountApi,
             VolunteerApi,
             ReferenceApi,
             SchoolApi,
+            SiteApi,
+            ActivityApi,
+            ShiftApi,
+            NotificationApi,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         ],
         middleware=[

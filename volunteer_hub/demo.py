@@ -7,13 +7,19 @@ Demo passwords are documented in the README; they are for a local demo only.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 
 from volunteer_hub.accounts.passwords import hash_password
 from volunteer_hub.accounts.tables import ROLE_ADMIN, ROLE_COORDINATOR, ROLE_MANAGER, ROLE_VOLUNTEER, User
 from volunteer_hub.db import engine
 from volunteer_hub.reference.tables import Community, Grid, StreetOffice
-from volunteer_hub.schools.tables import School
+from volunteer_hub.activities.tables import Activity
+from volunteer_hub.clock import local_now, local_today
+from volunteer_hub.errors import DomainError
+from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
+from volunteer_hub.shifts.services import expand_all, sign_up
+from volunteer_hub.shifts.tables import SHIFT_OPEN, Assignment, Shift
 from volunteer_hub.sites.tables import SITE_CATEGORIES, Site
 from volunteer_hub.volunteers.services import ACTIVITY_KINDS, merge_windows, Window
 from volunteer_hub.volunteers.tables import (
@@ -114,7 +120,13 @@ async def seed_demo() -> str:
 
         units = [await _get_or_create(Unit, Unit.name == name, {"name": name, "kind": kind}) for name, kind in UNITS]
         added = await _seed_volunteers(rng, grids, units)
-    return f"demo district ready: {len(grids)} grids, {len(SCHOOL_NAMES)} schools, 30 sites, {added} volunteers added"
+        requests, activities = await _seed_programmes(rng)
+    # Outside the seeding transaction: expansion and sign-ups run their own (IMMEDIATE) transactions.
+    expansion = await expand_all()
+    signed_up = await _seed_sign_ups(rng)
+    return (f"demo district ready: {len(grids)} grids, {len(SCHOOL_NAMES)} schools, 30 sites, {added} volunteers added, "
+            f"{requests} escort requests, {activities} Friday activities, {expansion.created} shifts created, "
+            f"{signed_up} sign-ups added")
 
 
 async def _seed_volunteers(rng: random.Random, grids: list[Grid], units: list[Unit]) -> int:
@@ -175,3 +187,117 @@ async def seed_demo_if_empty() -> str:
     if await User.count() > 0:
         return "database already has accounts: demo data not loaded"
     return await seed_demo()
+
+
+CROSSINGS = [("正门路口", "crossing", 5), ("侧门", "gate", 3)]
+FRIDAY_ACTIVITIES = [
+    # title, kind, site index, start, end, seats (min, max), required skills
+    ("背街小巷清扫", "cleanup", 0, "15:00", "17:00", (6, 15), ""),
+    ("老旧小区环境整治", "rectification", 1, "14:30", "17:00", (5, 12), ""),
+    ("城中村卫生大扫除", "cleanup", 2, "15:00", "17:30", (8, 20), ""),
+    ("文明礼仪宣传", "civility_publicity", 4, "09:30", "11:30", (3, 6), "publicity"),
+    ("文明促进条例宣传", "regulation_publicity", 9, "15:00", "17:00", (3, 6), "publicity"),
+    ("公园环境清洁", "cleanup", 10, "09:00", "11:00", (4, 10), ""),
+]
+DEMO_WEEKS = 5  # a month of shifts, a little more
+
+
+def _minute(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+async def _seed_programmes(rng: random.Random) -> tuple[int, int]:
+    """Bell times, crossings, approved escort requests and weekly Friday activities, keyed by natural
+    keys so a second run adds nothing. Dates start from today, so the demo always shows a live month."""
+    today = local_today()
+    coordinator = await User.objects().where(User.login == "coordinator").first()
+    manager = await User.objects().where(User.login == "manager").first()
+    schools = await School.objects().order_by(School.id)
+    requests = 0
+    for index, school in enumerate(schools):
+        if index == 0:
+            await _get_or_create(SchoolCoordinator, SchoolCoordinator.user == coordinator.id,
+                                 {"school": school.id, "user": coordinator.id})
+        shift = 5 * (index % 3)  # schools ring their bells a little apart
+        for weekday in range(5):
+            await _get_or_create(
+                BellSchedule, (BellSchedule.school == school.id) & (BellSchedule.weekday == weekday),
+                {"school": school.id, "weekday": weekday, "arrival_start": 7 * 60 + 30 + shift,
+                 "arrival_end": 8 * 60 + 10 + shift,
+                 "dismissal_start": (16 * 60 if weekday == 4 else 16 * 60 + 30) + shift,
+                 "dismissal_end": (16 * 60 + 45 if weekday == 4 else 17 * 60 + 15) + shift})
+        crossings = []
+        for number, (name, kind, priority) in enumerate(CROSSINGS):
+            crossings.append(await _get_or_create(
+                Crossing, (Crossing.school == school.id) & (Crossing.name == name),
+                {"school": school.id, "name": name, "kind": kind, "priority": priority,
+                 "latitude": school.latitude + 0.0006 * (number + 1), "longitude": school.longitude - 0.0005 * number}))
+        if index == 3:  # a sports day: a closed day inside the demo month
+            closed = today + dt.timedelta(days=(2 - today.weekday()) % 7 + 7)
+            await _get_or_create(SchoolClosure, (SchoolClosure.school == school.id) & (SchoolClosure.day == closed),
+                                 {"school": school.id, "day": closed, "reason": "校运动会"})
+        for crossing in crossings:
+            for slot in ("arrival", "dismissal"):
+                if crossing.kind == "gate" and slot == "arrival" and index % 2:
+                    continue  # not every gate is staffed in the morning
+                status = "submitted" if (index == 0 and crossing.kind == "gate") else "active"
+                existing = await EscortRequest.exists().where(
+                    (EscortRequest.crossing == crossing.id) & (EscortRequest.slot == slot))
+                if existing:
+                    continue
+                await EscortRequest(
+                    school=school.id, crossing=crossing.id, slot=slot, weekdays="0,1,2,3,4", start_date=today,
+                    end_date=today + dt.timedelta(days=180), seats_min=2 if crossing.priority >= 4 else 1,
+                    seats_ideal=3 if crossing.priority >= 4 else 2, adults_only=True,
+                    needs_trained=crossing.priority >= 5, status=status,
+                    created_by=coordinator.id if index == 0 else manager.id,
+                    decided_by=None if status == "submitted" else manager.id).save()
+                requests += 1
+    sites = await Site.objects().order_by(Site.id)
+    friday = today + dt.timedelta(days=(4 - today.weekday()) % 7)
+    activities = 0
+    for title, kind, site_index, start, end, (seats_min, seats_max), skills in FRIDAY_ACTIVITIES:
+        if await Activity.exists().where(Activity.title == title):
+            continue
+        await Activity(site=sites[site_index].id, title=title, kind=kind, description="", first_date=friday,
+                       repeat_weekly=True, until_date=friday + dt.timedelta(weeks=DEMO_WEEKS - 1),
+                       start_minute=_minute(start), end_minute=_minute(end), seats_min=seats_min,
+                       seats_max=seats_max, required_skills=skills, team_slots=0, created_by=manager.id).save()
+        activities += 1
+    return requests, activities
+
+
+async def _seed_sign_ups(rng: random.Random) -> int:
+    """Some volunteers have already signed up for the coming seven days, so the rosters and
+    the week overview have something to show (some shifts full, some short). Only when nobody has yet."""
+    if await Assignment.count() > 0:
+        return 0
+    soon = await Shift.select(Shift.id, Shift.seats_min, Shift.seats_max, Shift.starts_at, Shift.ends_at).where(
+        (Shift.status == SHIFT_OPEN) & (Shift.starts_at > local_now())
+        & (Shift.day < local_today() + dt.timedelta(days=7))).order_by(Shift.starts_at)
+    users = {user.id: user for user in await User.objects().where(User.role == ROLE_VOLUNTEER)}
+    # Ask only people whose stated availability covers the shift: the sign-up rules still decide.
+    windows: dict[int, list[tuple[int, int, int]]] = {}
+    for row in await AvailabilityWindow.select(AvailabilityWindow.volunteer.user.as_alias("user_id"),
+                                               AvailabilityWindow.weekday, AvailabilityWindow.start_minute,
+                                               AvailabilityWindow.end_minute):
+        windows.setdefault(row["user_id"], []).append((row["weekday"], row["start_minute"], row["end_minute"]))
+    added = 0
+    for shift in soon:
+        start = shift["starts_at"].hour * 60 + shift["starts_at"].minute
+        end = shift["ends_at"].hour * 60 + shift["ends_at"].minute
+        weekday = shift["starts_at"].weekday()
+        available = sorted(user_id for user_id, spans in windows.items()
+                           if any(day == weekday and lo <= start and end <= hi for day, lo, hi in spans))
+        wanted = rng.choice((0, 1, shift["seats_min"], shift["seats_max"]))
+        for user in [users[user_id] for user_id in rng.sample(available, min(len(available), wanted * 2))]:
+            if wanted <= 0:
+                break
+            try:
+                await sign_up(user, shift["id"], confirm_outside_availability=False)
+            except DomainError:
+                continue  # not eligible, busy, or outside their availability: try someone else
+            wanted -= 1
+            added += 1
+    return added

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import time
+import datetime as dt
+import re
 from pathlib import Path
 
 import httpx
@@ -42,9 +44,10 @@ def browser():
         instance.close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def live_server(migrated):
-    """uvicorn serving the app over an emptied database with the demo district loaded."""
+    """uvicorn serving the app over an emptied database with the demo district loaded (once for the
+    module: loading the demo takes a while, and each test uses its own accounts or data)."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
@@ -140,3 +143,83 @@ def test_demo_manager_logs_in_and_switches_to_english(live_server, phone_page):
     page.wait_for_url("**/staff/accounts")
     assert page.get_by_role("heading", name="Staff accounts").is_visible()
     screenshot(page, "manager-english")
+    page.get_by_role("button", name="中文").click()  # the choice is saved on the account: put it back
+    page.wait_for_url("**/staff/accounts")
+    assert page.get_by_role("heading", name="工作人员账号").is_visible()
+
+
+def _log_in(page, base_url: str, login: str, password: str) -> None:
+    page.context.clear_cookies()
+    page.goto(base_url + "/login")
+    page.get_by_label("手机号或用户名").fill(login)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
+def test_coordinator_requests_escorts_manager_approves_volunteer_signs_up(live_server, phone_page):
+    page = phone_page
+    # A Wednesday more than a week ahead, clear of the demo's own sign-ups.
+    today = dt.date.today()
+    wednesday = today + dt.timedelta(days=(2 - today.weekday()) % 7 + 14)
+
+    # The coordinator asks for one escort at the side gate after school, on Wednesdays.
+    _log_in(page, live_server, "coordinator", "Coord2026demo")
+    page.get_by_role("link", name="护学岗申请").click()
+    page.get_by_role("link", name="申请护学岗").click()
+    page.wait_for_url("**/requests/new")
+    crossing = page.locator("select[name=crossing]")
+    side_gate = next(o.get_attribute("value") for o in crossing.locator("option").all() if "侧门" in o.inner_text())
+    crossing.select_option(side_gate)
+    page.get_by_label("放学离校").check()
+    for box in page.locator("input[name=weekdays]").all():
+        box.set_checked(box.get_attribute("value") == "2")
+    page.get_by_label("开始日期").fill(wednesday.isoformat())
+    page.get_by_label("结束日期").fill((wednesday + dt.timedelta(days=6)).isoformat())
+    page.get_by_label("最少护学人数").fill("1")
+    page.get_by_label("理想护学人数").fill("1")
+    screenshot(page, "coordinator-request")
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url(re.compile(r".*/requests/\d+$"))
+    request_path = page.url.split(live_server, 1)[1]
+    assert page.get_by_text("申请已提交").is_visible()
+
+    # The manager finds it among the submitted requests and approves it.
+    _log_in(page, live_server, "manager", "Manager2026demo")
+    page.goto(live_server + "/requests?status=submitted")
+    page.locator(f'a[href="{request_path}"]').click()
+    page.get_by_role("button", name="批准").click()
+    page.wait_for_url("**" + request_path)
+    assert page.get_by_text("申请已批准").is_visible()
+    screenshot(page, "manager-approved")
+
+    # A volunteer finds the new shift in the list on their phone and signs up.
+    _log_in(page, live_server, "13800000001", "Volunteer2026")
+    page.get_by_role("link", name="找班次").click()
+    page.wait_for_url("**/shifts")
+    page.get_by_label("开始", exact=True).fill(wednesday.isoformat())
+    page.get_by_label("结束", exact=True).fill(wednesday.isoformat())
+    page.locator("select[name=kind]").select_option("escort")
+    page.get_by_role("button", name="显示").click()
+    card = page.locator("article.shift-card", has_text="新蒲第一小学 · 侧门").filter(has_text="放学离校").first
+    assert card.get_by_text("剩余 1 个名额").is_visible()
+    card.get_by_role("button", name="报名").click()
+    page.wait_for_load_state()
+    if page.get_by_role("button", name="是的，为我报名").count():  # outside their stated availability: confirm
+        page.get_by_role("button", name="是的，为我报名").click()
+    assert page.get_by_text("报名成功").is_visible()
+    card = page.locator("article.shift-card", has_text="新蒲第一小学 · 侧门").filter(has_text="放学离校").first
+    assert card.get_by_text("您已在此班次中。").is_visible()
+    screenshot(page, "volunteer-signed-up")
+    page.get_by_role("link", name="我的班次").click()
+    page.wait_for_url("**/my/shifts")
+    assert page.get_by_text(wednesday.isoformat()).first.is_visible()
+
+
+def test_manager_week_overview_shows_the_demo_month(live_server, phone_page):
+    page = phone_page
+    _log_in(page, live_server, "manager", "Manager2026demo")
+    page.goto(live_server + "/overview")
+    assert page.get_by_role("heading", name=re.compile("一周总览")).is_visible()
+    assert page.locator(".overview a.cell").count() > 50
+    screenshot(page, "manager-overview")

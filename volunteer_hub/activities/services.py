@@ -125,3 +125,13 @@ async def list_activities() -> list[dict]:
     return await Activity.select(Activity.all_columns(), Activity.site.name.as_alias("site_name")).order_by(
         Activity.first_date
     )
+
+
+async def all_activities() -> list[Activity]:
+    return await Activity.objects().order_by(Activity.first_date).order_by(Activity.id)
+
+
+def next_friday(today: dt.date | None = None) -> dt.date:
+    """The coming Friday (today, if it is one): the default date of a new activity."""
+    today = today or local_today()
+    return today + dt.timedelta(days=(4 - today.weekday()) % 7)

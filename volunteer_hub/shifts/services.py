@@ -143,6 +143,8 @@ async def _sync(owner_condition, desired: dict[str, dict]) -> ExpansionSummary:
         for key, values in desired.items():
             shift = existing.get(key)
             if shift is None:
+                if values["starts_at"] <= now:
+                    continue  # already begun: nobody could sign up for it any more
                 try:
                     await Shift(source_key=key, status=SHIFT_OPEN, **values).save()
                 except Exception as error:
@@ -577,3 +579,58 @@ async def request_shifts(user: User, request_id: int) -> list[ShiftCard]:
     await school_for_editing(user, request.school)
     rows = await Shift.select().where(Shift.escort_request == request_id).order_by(Shift.starts_at)
     return _cards(rows, await _counts([row["id"] for row in rows]))
+
+
+@dataclass
+class ShiftView:
+    """One shift as its page shows it: the card, what it needs, and (for its keepers) who is on it."""
+
+    card: ShiftCard
+    adults_only: bool
+    required_skills: list[str]
+    needs_lead: bool
+    priority: int
+    may_manage: bool
+    my_waitlist_position: int | None = None
+    people: list[dict] = field(default_factory=list)
+
+
+async def shift_view(user: User, shift_id: int) -> ShiftView:
+    row = await Shift.select().where(Shift.id == shift_id).first()
+    if row is None:
+        raise NotFound(_("No such shift."))
+    card = _cards([row], await _counts([shift_id]))[0]
+    shift = Shift(**row)
+    try:
+        await _check_may_manage(user, shift)
+        may_manage = True
+    except Forbidden:
+        may_manage = False
+    view = ShiftView(card=card, adults_only=row["adults_only"], needs_lead=row["needs_lead"], priority=row["priority"],
+                     required_skills=[skill for skill in row["required_skills"].split(",") if skill], may_manage=may_manage)
+    if user.role == "volunteer":
+        volunteer = await volunteer_for_user(user)
+        mine = await Assignment.objects().where((Assignment.shift == shift_id) & (Assignment.volunteer == volunteer.id)
+                                                & Assignment.status.is_in(list(LIVE))).first()
+        if mine is not None:
+            card.my_status = mine.status
+            view.my_waitlist_position = await waitlist_position(mine.id)
+        home = await Volunteer.select(Volunteer.home_grid.latitude.as_alias("lat"),
+                                      Volunteer.home_grid.longitude.as_alias("lon")).where(Volunteer.id == volunteer.id).first()
+        card.distance_km = round(distance_km(home["lat"], home["lon"], row["latitude"], row["longitude"]), 1)
+    if may_manage:
+        people = await Assignment.select(
+            Assignment.status, Assignment.volunteer.name.as_alias("name"), Assignment.volunteer.phone.as_alias("phone")
+        ).where((Assignment.shift == shift_id) & Assignment.status.is_in(list(LIVE))).order_by(Assignment.id)
+        view.people = [dict(person) for person in people]
+    return view
+
+
+def parse_week(text: str | None) -> dt.date:
+    """The Monday of the week containing the given ISO date (default: this week)."""
+    if not text:
+        return week_start(local_today())
+    try:
+        return week_start(dt.date.fromisoformat(text))
+    except ValueError as error:
+        raise ValidationFailed(_("Dates are written as YYYY-MM-DD."), {"week": _("Dates are written as YYYY-MM-DD.")}) from error

@@ -50,6 +50,9 @@ def log_out(connection: ASGIConnection) -> None:
     connection.clear_session()
 
 
+UNREAD_KEY = "volunteer_hub_unread"
+
+
 class SessionUserMiddleware(AbstractAuthenticationMiddleware):
     """Puts the logged-in user (or None) on every request; guards decide what needs a login."""
 
@@ -59,6 +62,10 @@ class SessionUserMiddleware(AbstractAuthenticationMiddleware):
         user = None
         if user_id is not None:
             user = await User.objects().where((User.id == user_id) & (User.is_active == True)).first()  # noqa: E712
+        if user is not None and not connection.scope["path"].startswith("/api"):
+            from volunteer_hub.notifications.services import unread_count
+
+            connection.scope[UNREAD_KEY] = await unread_count(user)  # type: ignore[literal-required]
         return AuthenticationResult(user=user, auth=None)
 
 

@@ -13,7 +13,7 @@ from volunteer_hub import i18n
 from volunteer_hub.accounts.services import role_label, set_locale
 from volunteer_hub.errors import ValidationFailed
 from volunteer_hub.i18n import gettext as _
-from volunteer_hub.web.auth import current_user
+from volunteer_hub.web.auth import UNREAD_KEY, current_user
 
 
 def render(request: Request, template_name: str, status_code: int = 200, **context: Any) -> Template:
@@ -22,7 +22,8 @@ def render(request: Request, template_name: str, status_code: int = 200, **conte
     context.setdefault("values", {})
     return Template(
         template_name=template_name,
-        context={"user": user, "role_label": role_label(user.role) if user else "", "role_name": role_label, **context},
+        context={"user": user, "role_label": role_label(user.role) if user else "", "role_name": role_label,
+                 "unread_count": request.scope.get(UNREAD_KEY, 0), **context},
         status_code=status_code,
     )
 
