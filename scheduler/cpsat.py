@@ -1,0 +1,144 @@
+"""Solve a Formulation with OR-Tools CP-SAT.
+
+The model is written straight into CP-SAT's protocol buffer (``CpModel.proto``) from the
+formulation's lists, rather than through ``model.add(expression)``: on a district week (260,000
+variables, 160,000 constraints) that is about three times faster, and it is the same model.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.formulation import Formulation
+from scheduler.model import Progress, SolveOptions
+
+# CP-SAT's integer domains are int64; "no bound" on a row is written as a huge finite value.
+_INF = 2**62
+
+
+@dataclass
+class SolverOutcome:
+    status: str
+    pair_values: np.ndarray | None  # None when no solution was found
+    bound: float | None
+    solutions_found: int = 0
+    first_solution_s: float | None = None  # from the solver's start
+    solve_s: float = 0.0
+    translate_s: float = 0.0
+    history: list[tuple[float, float, float]] = field(default_factory=list)  # (elapsed, objective, bound)
+
+
+def translate(formulation: Formulation) -> cp_model.CpModel:
+    """The formulation as a CP-SAT model; variable k of the model is variable k of the formulation."""
+    model = cp_model.CpModel()
+    proto = model.proto
+    variables = proto.variables
+    for lower, upper in zip(formulation.lower, formulation.upper):
+        variables.add().domain.extend((lower, upper))
+    constraints = proto.constraints
+    for row_vars, coefficients, low, high in formulation.rows:
+        linear = constraints.add().linear
+        linear.vars.extend(row_vars)
+        linear.coeffs.extend(coefficients)
+        linear.domain.extend((-_INF if low == float("-inf") else int(low), _INF if high == float("inf") else int(high)))
+    for group in formulation.at_most_one:
+        constraints.add().at_most_one.literals.extend(group)
+    coefficients, offset = formulation.objective_vector()
+    nonzero = np.flatnonzero(coefficients)
+    proto.objective.vars.extend(nonzero.tolist())
+    proto.objective.coeffs.extend(coefficients[nonzero].tolist())
+    proto.objective.offset = float(offset)
+    return model
+
+
+def add_hint(model: cp_model.CpModel, values: np.ndarray) -> None:
+    """A complete starting solution (every variable, auxiliary ones included)."""
+    model.proto.solution_hint.vars.extend(range(len(values)))
+    model.proto.solution_hint.values.extend(values.tolist())
+
+
+def configure(solver: cp_model.CpSolver, options: SolveOptions) -> None:
+    parameters = solver.parameters
+    parameters.num_workers = max(1, options.workers)
+    parameters.random_seed = options.seed
+    parameters.max_time_in_seconds = options.time_limit_s
+    parameters.relative_gap_limit = options.relative_gap
+    parameters.log_search_progress = options.log
+    # Tuned on the district week (250k variables, 2 workers): one light presolve pass instead of
+    # several heavy ones, and the whole root LP at once rather than rows added lazily.
+    parameters.max_presolve_iterations = 1
+    parameters.cp_model_probing_level = 0
+    parameters.symmetry_level = 0
+    parameters.add_lp_constraints_lazily = False
+    parameters.root_lp_iterations = 200_000
+    if options.deterministic_time is not None:
+        # Interleaved search runs the workers in fixed batches, so with a deterministic-time
+        # limit the whole run, and its answer, repeat for the same seed and worker count.
+        parameters.max_deterministic_time = options.deterministic_time
+        parameters.interleave_search = True
+
+
+class _ProgressRecorder(cp_model.CpSolverSolutionCallback):
+    """Counts improving solutions, keeps their times, and forwards each to the caller's callable."""
+
+    def __init__(self, started: float, below_min_vars: list, missing_constant: int, min_seats_total: int, progress):
+        super().__init__()
+        self.started = started
+        self.below_min_vars = below_min_vars
+        self.missing_constant = missing_constant
+        self.min_seats_total = min_seats_total
+        self.progress = progress
+        self.count = 0
+        self.first_s: float | None = None
+        self.history: list[tuple[float, float, float]] = []
+
+    def on_solution_callback(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.count += 1
+        if self.first_s is None:
+            self.first_s = elapsed
+        objective, bound = self.objective_value, self.best_objective_bound
+        self.history.append((elapsed, objective, bound))
+        if self.progress is not None:
+            missing = self.missing_constant + sum(self.value(v) for v in self.below_min_vars)
+            coverage = 1.0 - missing / self.min_seats_total if self.min_seats_total else 1.0
+            self.progress(Progress(objective=objective, bound=bound, coverage_min=coverage, elapsed_s=elapsed, source="cpsat"))
+
+
+def solve(
+    model: cp_model.CpModel,
+    formulation: Formulation,
+    options: SolveOptions,
+    min_seats_total: int,
+    missing_constant: int,
+    clock_start: float,
+) -> SolverOutcome:
+    """Run CP-SAT on a translated model. Progress times count from ``clock_start``."""
+    solver = cp_model.CpSolver()
+    configure(solver, options)
+    below_min = [model.get_int_var_from_proto_index(v) for v in formulation.below_min_var.values()]
+    recorder = _ProgressRecorder(clock_start, below_min, missing_constant, min_seats_total, options.progress)
+    started = time.perf_counter()
+    status = solver.solve(model, recorder)
+    solve_s = time.perf_counter() - started
+
+    status_name = solver.status_name(status)
+    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    pair_values = None
+    if has_solution:
+        solution = np.asarray(solver.response_proto.solution, dtype=np.int64)
+        pair_values = solution[: formulation.num_pairs]
+    bound = solver.best_objective_bound if has_solution or status == cp_model.UNKNOWN else None
+    return SolverOutcome(
+        status=status_name,
+        pair_values=pair_values,
+        bound=bound,
+        solutions_found=recorder.count,
+        first_solution_s=recorder.first_s,
+        solve_s=solve_s,
+        history=recorder.history,
+    )

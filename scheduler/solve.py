@@ -1,0 +1,131 @@
+"""The one entry point: ``solve(problem, options) -> Result`` for every method.
+
+Timeline of a CP-SAT or MIP solve, as reported in the Result:
+
+1. build (``build_s``): validate and index the problem, prune to the possible pairs, write the
+   model (``formulation.build``) and translate it into the solver's form;
+2. first feasible schedule (``first_solution_s``, counted from the end of the build): the
+   coverage-first greedy schedule, which keeps every hard rule; it is reported to the progress
+   callback and handed to the solver as a complete hint, so the solver never returns worse;
+3. the solver runs until the time limit, the gap limit or a proven optimum; each improving
+   solution goes to the progress callback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import numpy as np
+
+from scheduler import cpsat, greedy, mip
+from scheduler.eligibility import ProblemIndex, coverage
+from scheduler.formulation import Rule, build
+from scheduler.model import Assignment, Problem, Progress, Result, SolveOptions
+
+METHODS = ("cpsat", "greedy", "mip")
+
+
+def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tuple[Rule, ...] = ()) -> Result:
+    """Assign volunteers to shifts. Raises ProblemError for input that cannot be scheduled."""
+    options = options or SolveOptions()
+    if options.method not in METHODS:
+        raise ValueError(f"unknown method {options.method!r}; choose from {METHODS}")
+    started = time.perf_counter()
+    index = ProblemIndex(problem)
+    formulation = build(index, extra_rules)
+    model_s = time.perf_counter() - started
+
+    stats: dict = {
+        "pairs": formulation.num_pairs,
+        "variables": formulation.num_vars,
+        "rows": len(formulation.rows),
+        "at_most_one": len(formulation.at_most_one),
+        "shifts": len(index.shifts),
+        "volunteers": len(index.volunteers),
+        "model_s": model_s,
+    }
+    min_seats_total = sum(s.min_seats for s in index.shifts)
+    first_s = None
+    if options.method == "greedy":
+        pair_values = greedy.first_come(index, options.seed)
+        status, bound, solutions, build_s = "HEURISTIC", None, 1, model_s
+        first_s = time.perf_counter() - started - build_s
+    else:
+        translate_started = time.perf_counter()
+        translated = cpsat.translate(formulation) if options.method == "cpsat" else mip.MipModel(formulation)
+        stats["translate_s"] = time.perf_counter() - translate_started
+        build_s = time.perf_counter() - started
+
+        hint_pairs = greedy.coverage_first(index)
+        hint, hint_terms = formulation.evaluate(hint_pairs)
+        first_s = time.perf_counter() - started - build_s
+        stats["hint_s"] = first_s
+        stats["hint_objective"] = sum(hint_terms.values())
+        if options.progress is not None:
+            filled = Counter(index.pair_shift[np.flatnonzero(hint_pairs)].tolist())
+            missing = sum(max(0, s.min_seats - filled[j]) for j, s in enumerate(index.shifts))
+            options.progress(
+                Progress(
+                    objective=float(sum(hint_terms.values())),
+                    bound=None,
+                    coverage_min=1.0 - missing / min_seats_total if min_seats_total else 1.0,
+                    elapsed_s=time.perf_counter() - started,
+                    source="hint",
+                )
+            )
+        if options.method == "cpsat":
+            cpsat.add_hint(translated, hint)
+            missing_constant = sum(s.min_seats for j, s in enumerate(index.shifts) if j not in formulation.below_min_var)
+            outcome = cpsat.solve(translated, formulation, options, min_seats_total, missing_constant, started)
+        else:
+            translated.add_hint(hint)
+            outcome = mip.solve(translated, options)
+        stats["solve_s"] = outcome.solve_s
+        if outcome.first_solution_s is not None:
+            stats["first_solver_solution_s"] = outcome.first_solution_s - build_s
+        if outcome.history:
+            stats["history"] = outcome.history
+        pair_values, status, bound = outcome.pair_values, outcome.status, outcome.bound
+        solutions = outcome.solutions_found
+        if pair_values is None and status not in ("INFEASIBLE", "MODEL_INVALID") and not formulation.violations(hint):
+            # The limit struck before the solver loaded any solution (MIP on a big model, or a
+            # very short limit): the coverage-first schedule keeps every hard rule, so return it.
+            pair_values, status, solutions = hint_pairs, "FEASIBLE", 1
+            stats["returned_hint"] = 1
+    wall_s = time.perf_counter() - started
+
+    if pair_values is None:
+        assignments: list[Assignment] = []
+        objective, terms = None, {}
+    else:
+        assignments = [
+            Assignment(index.volunteers[int(index.pair_volunteer[p])].id, index.shifts[int(index.pair_shift[p])].id)
+            for p in np.flatnonzero(pair_values).tolist()
+        ]
+        _, terms = formulation.evaluate(pair_values)
+        objective = sum(terms.values())
+    gap = None
+    if objective is not None and bound is not None:
+        gap = max(0.0, objective - bound) / max(1.0, abs(objective))
+    filled_by_id = Counter(a.shift_id for a in assignments)
+    coverage_min, coverage_ideal, coverage_weighted = coverage(index.shifts, filled_by_id)
+    stats["coverage_min_weighted"] = coverage_weighted
+    return Result(
+        method=options.method,
+        status=status,
+        assignments=assignments,
+        objective=objective,
+        bound=bound,
+        gap=gap,
+        objective_terms=terms,
+        coverage_min=coverage_min,
+        coverage_ideal=coverage_ideal,
+        wall_s=wall_s,
+        build_s=build_s,
+        first_solution_s=first_s,
+        solutions_found=solutions,
+        shortfalls=index.explain_shortfalls(assignments) if pair_values is not None else [],
+        skipped_shifts=index.skipped_shifts,
+        stats=stats,
+    )
