@@ -238,3 +238,12 @@ async def test_cancelling_a_shift_tells_everyone_on_it(client):
     messages = await volunteer_client(client, "13900000001")
     page = await messages.get("/notifications")
     assert shift.title in page_text(page.text)
+
+
+async def test_the_shift_api_is_in_the_openapi_schema(client):
+    schema = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/shifts", "/api/shifts/{shift_id}/signup", "/api/my/shifts", "/api/my/calendar", "/api/rosters",
+                 "/api/overview", "/api/activities", "/api/activities/{activity_id}", "/api/sites",
+                 "/api/notifications", "/api/schools", "/api/escort-requests"):
+        assert path in schema["paths"], path
+    assert {"post", "delete"} <= set(schema["paths"]["/api/shifts/{shift_id}/signup"])

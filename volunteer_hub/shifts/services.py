@@ -36,6 +36,7 @@ from volunteer_hub.volunteers.services import ADULT_AGE, volunteer_for_user
 from volunteer_hub.volunteers.tables import AvailabilityWindow, UnavailableDate, Volunteer, VolunteerSkill
 
 LIVE = (CONFIRMED, WAITLISTED)
+LEAD_SKILL = "lead"
 STAFF = (ROLE_MANAGER, ROLE_ADMIN)
 
 
@@ -318,6 +319,8 @@ async def sign_up(user: User, shift_id: int, confirm_outside_availability: bool 
                 _("This shift is outside the times you said you are available. Sign up anyway?"),
                 {"confirm_outside_availability": _("Confirm to sign up anyway.")})
         confirmed = await Assignment.count().where((Assignment.shift == shift.id) & (Assignment.status == CONFIRMED))
+        if confirmed < shift.seats_max and await _last_seat_kept_for_a_lead(shift, volunteer.id, confirmed):
+            raise ValidationFailed(_("The last seat of this shift is kept for a team lead."))
         status = CONFIRMED if confirmed < shift.seats_max else WAITLISTED
         assignment = Assignment(shift=shift.id, volunteer=volunteer.id, status=status, source="self")
         try:
@@ -328,6 +331,16 @@ async def sign_up(user: User, shift_id: int, confirm_outside_availability: bool 
             raise
     position = await waitlist_position(assignment.id) if status == WAITLISTED else None
     return SignUpResult(assignment_id=assignment.id, status=status, waitlist_position=position)
+
+
+async def _last_seat_kept_for_a_lead(shift: Shift, volunteer_id: int, confirmed: int) -> bool:
+    """A shift that needs a lead keeps its last seat for one while nobody confirmed on it is a lead."""
+    if not shift.needs_lead or confirmed != shift.seats_max - 1 or LEAD_SKILL in await _volunteer_skills(volunteer_id):
+        return False
+    leads_on_it = await VolunteerSkill.count().where(
+        (VolunteerSkill.skill == LEAD_SKILL) & VolunteerSkill.volunteer.is_in(
+            Assignment.select(Assignment.volunteer).where((Assignment.shift == shift.id) & (Assignment.status == CONFIRMED))))
+    return leads_on_it == 0
 
 
 async def waitlist_position(assignment_id: int) -> int | None:
@@ -382,7 +395,8 @@ async def _promote_from_waitlist(shift_row: dict) -> int | None:
         (Assignment.shift == shift.id) & (Assignment.status == WAITLISTED)).order_by(Assignment.id)
     for candidate in waiting:
         volunteer = await Volunteer.objects().where(Volunteer.id == candidate.volunteer).first()
-        if await _rule_problem(volunteer, shift, ignore_assignment_of_shift=True) is None:
+        if (await _rule_problem(volunteer, shift, ignore_assignment_of_shift=True) is None
+                and not await _last_seat_kept_for_a_lead(shift, volunteer.id, confirmed)):
             candidate.status = CONFIRMED
             await candidate.save([Assignment.status])
             await notify([volunteer.user], "promoted_from_waitlist", {"title": shift.title, "when": shift_when(shift)})
