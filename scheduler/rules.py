@@ -67,7 +67,13 @@ def _add_at_most(model: cp_model.CpModel, literals: Iterable[Literal], limit: in
         return  # cannot be broken
     if len(decisions) == 0:
         raise ValueError("the fixed part already exceeds the limit")
-    model.add(sum(decisions) <= limit - fixed_true)
+    if limit - fixed_true == 1:
+        model.add_at_most_one(decisions)
+    elif limit - fixed_true <= 0:
+        for literal in decisions:
+            model.add(literal == 0)
+    else:
+        model.add(sum(decisions) <= limit - fixed_true)
 
 
 def add_one_shift_per_day(model: cp_model.CpModel, shifts_by_day: ShiftsByDay, name: str = "") -> list[Literal]:
@@ -95,13 +101,21 @@ def add_one_shift_per_day(model: cp_model.CpModel, shifts_by_day: ShiftsByDay, n
 def add_forbidden_successions(
     model: cp_model.CpModel, shifts_by_day: ShiftsByDay, forbidden_next: Mapping[str, Iterable[str]]
 ) -> None:
-    """A shift of kind s on day d forbids the kinds ``forbidden_next[s]`` on day d+1 (no wrap-around)."""
+    """A shift of kind s on day d forbids the kinds ``forbidden_next[s]`` on day d+1 (no wrap-around).
+
+    Posted as one at-most-one per day and kind, {s on d} + {forbidden kinds on d+1}, which is valid
+    because a person works at most one shift a day (:func:`add_one_shift_per_day`). With many kinds
+    this is far smaller and tighter than one clause per forbidden pair (Instance24 of the Curtois-Qu
+    set: 96,000 pair clauses per person, about 4 s of presolve).
+    """
     for day in range(len(shifts_by_day) - 1):
         today, tomorrow = shifts_by_day[day], shifts_by_day[day + 1]
         for kind, literal in today.items():
-            for next_kind in forbidden_next.get(kind, ()):
-                if next_kind in tomorrow:
-                    _add_clause(model, [negate(literal), negate(tomorrow[next_kind])])
+            if literal is False:
+                continue
+            followers = [tomorrow[next_kind] for next_kind in forbidden_next.get(kind, ()) if next_kind in tomorrow]
+            if followers:
+                _add_at_most(model, [literal, *followers], 1)
 
 
 def forbidden_successions_for_min_rest(
@@ -257,16 +271,31 @@ def add_coverage_cost(
     upper bound of it.
     """
     fixed_true, decisions = _split_fixed(assigned)
+
+    def exact(count: int) -> int:
+        return under_weight * max(0, required - count) + over_weight * max(0, count - required)
+
     if not decisions:
-        return under_weight * max(0, required - fixed_true) + over_weight * max(0, fixed_true - required)
+        return exact(fixed_true)
+    if len(decisions) == 1:
+        # One open decision: the cost is exactly linear in it.
+        base = exact(fixed_true)
+        return base + (exact(fixed_true + 1) - base) * decisions[0]
     count = sum(decisions) + fixed_true
+    most = fixed_true + len(decisions)
     cost: Cost = 0
-    if under_weight and required - fixed_true > 0:
-        shortfall = model.new_int_var(0, required - fixed_true, f"under_{name}")
-        model.add_max_equality(shortfall, [required - count, 0])
-        cost = cost + under_weight * shortfall
-    if over_weight and fixed_true + len(decisions) > required:
-        excess = model.new_int_var(0, fixed_true + len(decisions) - required, f"over_{name}")
-        model.add_max_equality(excess, [count - required, 0])
-        cost = cost + over_weight * excess
+    if under_weight and required > fixed_true:
+        if most <= required:
+            cost = cost + under_weight * (required - count)  # never more than required: exact and linear
+        else:
+            shortfall = model.new_int_var(0, required - fixed_true, f"under_{name}")
+            model.add_max_equality(shortfall, [required - count, 0])
+            cost = cost + under_weight * shortfall
+    if over_weight and most > required:
+        if fixed_true >= required:
+            cost = cost + over_weight * (count - required)  # never fewer than required: exact and linear
+        else:
+            excess = model.new_int_var(0, most - required, f"over_{name}")
+            model.add_max_equality(excess, [count - required, 0])
+            cost = cost + over_weight * excess
     return cost

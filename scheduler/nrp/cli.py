@@ -28,6 +28,9 @@ def run_nrp(argv: list[str]) -> int:
     parser.add_argument("--no-lns", action="store_true", help="skip large-neighbourhood search (for measurements)")
     parser.add_argument("--no-construct", action="store_true", help="skip the constructive first roster (for measurements)")
     parser.add_argument("--no-full-model", action="store_true", help="skip the full-model thread (for measurements)")
+    parser.add_argument(
+        "--neighbourhoods", help="LNS neighbourhood kinds, comma-separated (people, window, targeted; for measurements)"
+    )
     parser.add_argument("--log", action="store_true", help="print search progress")
     args = parser.parse_args(argv)
 
@@ -42,6 +45,8 @@ def run_nrp(argv: list[str]) -> int:
         use_construction=not args.no_construct,
         use_full_model=not args.no_full_model,
     )
+    if args.neighbourhoods:
+        options.neighbourhoods = tuple(kind.strip() for kind in args.neighbourhoods.split(",") if kind.strip())
     outcome = solve_instance(instance, options)
     status = outcome.status
     if outcome.roster is not None:

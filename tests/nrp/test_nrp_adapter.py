@@ -132,3 +132,28 @@ def test_write_roster_lists_one_line_per_worked_shift(tmp_path):
     out = tmp_path / "r.txt"
     write_roster({("B", 3): "D", ("A", 10): "E", ("A", 2): "D"}, out)
     assert out.read_text() == "A,2,D\nA,10,E\nB,3,D\n"
+
+
+@pytest.mark.parametrize("kind", ["people", "window", "targeted"])
+def test_neighbourhood_solves_return_complete_feasible_rosters_priced_like_the_evaluator(kind):
+    """An LNS step fixes most cells to the incumbent; the roster it returns must still pass the
+    evaluator, with the objective the sub-model reported."""
+    from scheduler.nrp.search import _Clock, _Neighbourhoods, construct
+
+    path = DATA / "Instance3.txt"
+    instance = load_instance(path)
+    roster = construct(instance, _Clock(10), SearchOptions(time_limit=10))
+    assert roster is not None
+    assert check_roster_text(path.read_text(), roster_text(roster)).feasible
+    rng = random.Random(kind)
+    neighbourhoods = _Neighbourhoods(instance, (kind,))
+    objective = roster_objective(instance, roster)
+    for _ in range(4):
+        cells = neighbourhoods.choose(rng, roster, kind, 60)
+        assert cells and len(set(cells)) == len(cells)
+        result = solve(instance, build_model(instance, cells, roster), roster, 2.0, workers=1, hint=roster)
+        assert result.roster is not None
+        check = check_roster_text(path.read_text(), roster_text(result.roster))
+        assert check.feasible, check.violations
+        assert result.objective == check.objective <= objective  # the hint is a solution of the sub-model
+        roster, objective = result.roster, result.objective
