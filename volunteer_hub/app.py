@@ -15,6 +15,7 @@ from volunteer_hub import db
 from volunteer_hub.accounts.controllers import THROTTLE_STORE, AuthApi, LoginPages, StaffAccountApi, StaffAccountPages
 from volunteer_hub.reference.controllers import ReferenceApi, ReferencePages
 from volunteer_hub.activities.controllers import ActivityApi, ActivityPages
+from volunteer_hub.attendance.controllers import AttendanceApi, AttendancePages
 from volunteer_hub.notifications.controllers import NotificationApi, NotificationPages
 from volunteer_hub.schools.controllers import EscortRequestPages, SchoolApi, SchoolPages
 from volunteer_hub.shifts.controllers import ShiftApi, ShiftPages
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ActivityPages,
             ShiftPages,
             NotificationPages,
+            AttendancePages,
             AuthApi,
             StaffAccountApi,
             VolunteerApi,
@@ -90,6 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ActivityApi,
             ShiftApi,
             NotificationApi,
+            AttendanceApi,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         ],
         middleware=[

@@ -211,7 +211,7 @@ async def get_shift(shift_id: int) -> Shift:
 async def cancel_shift(user: User, shift_id: int) -> Shift:
     """Cancel one dated shift; everyone on it (and on its waitlist) is told."""
     shift = await get_shift(shift_id)
-    await _check_may_manage(user, shift)
+    await check_may_manage(user, shift)
     if shift.status == SHIFT_CANCELLED:
         raise Conflict(_("This shift is already cancelled."))
     if shift.starts_at <= local_now():
@@ -221,7 +221,7 @@ async def cancel_shift(user: User, shift_id: int) -> Shift:
     return shift
 
 
-async def _check_may_manage(user: User, shift: Shift) -> None:
+async def check_may_manage(user: User, shift: Shift) -> None:
     if user.role in STAFF:
         return
     if user.role == ROLE_COORDINATOR and shift.school is not None:
@@ -616,7 +616,7 @@ async def shift_view(user: User, shift_id: int) -> ShiftView:
     card = _cards([row], await _counts([shift_id]))[0]
     shift = Shift(**row)
     try:
-        await _check_may_manage(user, shift)
+        await check_may_manage(user, shift)
         may_manage = True
     except Forbidden:
         may_manage = False
