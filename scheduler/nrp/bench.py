@@ -111,6 +111,15 @@ def machine_description() -> str:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
         ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "scheduler/rules.py", "scheduler/nrp"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        if commit and dirty:
+            commit += " with uncommitted changes to the solver"
     except OSError:
         commit = ""
     return (
@@ -129,7 +138,9 @@ def _bound(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
-def render(runs: list[Run], instances: list[int], limits: list[float], best: dict, command: str, started: str) -> str:
+def render(
+    runs: list[Run], instances: list[int], limits: list[float], best: dict, command: str, started: str, machine: str
+) -> str:
     by_key = {(run.instance, run.time_limit): run for run in runs}
     complete = instances == list(range(1, 25)) and limits == [60.0, 600.0]
     title = "### Curtois-Qu shift scheduling instances"
@@ -144,7 +155,7 @@ def render(runs: list[Run], instances: list[int], limits: list[float], best: dic
         f"Reproduce: `{command}` (each cell is one run of `python -m scheduler nrp InstanceN --time-limit T "
         "--workers W --seed S`; every roster is checked by `nrp-check`'s evaluator).",
         "",
-        f"Machine: {machine_description()}. Run started {started}.",
+        f"Machine: {machine}. Run started {started}.",
         "",
         "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
         "our search proved (— when the full model was too large to run); first feasible = seconds to the first "
@@ -231,6 +242,7 @@ def main(argv: list[str]) -> int:
     limits = [float(t) for t in args.time_limits.split(",") if t.strip()]
     best = read_best_known(folder)
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    machine = machine_description()  # before the runs: the commit that produced the figures
     runs: list[Run] = []
     for number in instances:
         path = folder / f"Instance{number}.txt"
@@ -252,7 +264,7 @@ def main(argv: list[str]) -> int:
         command += f" --workers {args.workers}"
     if args.seed:
         command += f" --seed {args.seed}"
-    body = render(runs, instances, limits, best, command, started)
+    body = render(runs, instances, limits, best, command, started, machine)
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(run) for run in runs], indent=1))
     if args.no_write:
