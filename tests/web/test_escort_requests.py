@@ -4,6 +4,7 @@ each dated shift is filled. Pages and the JSON API; every refusal is a clear 4xx
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import html
 
@@ -521,3 +522,45 @@ async def test_escort_request_api_refuses_bad_input_and_stores_nothing(client):
     bad = await api(client, "PUT", f"/api/escort-requests/{request_id}", json=request_body(refs, seats_min=5, seats_ideal=3))
     assert bad.status_code == 400 and "seats_ideal" in bad.json()["errors"]
     assert await request_rows() == before
+
+
+async def test_two_managers_approving_at_once_expand_once(client):
+    refs = await setup(client)
+    request_id = await submit(client, refs)
+    await as_user(client, "boss")
+    answers = await asyncio.gather(*[api(client, "POST", f"/api/escort-requests/{request_id}/approve") for _ in range(4)])
+    assert sorted(answer.status_code for answer in answers) == [200, 409, 409, 409]
+    assert len(await open_shift_days(request_id)) == 10
+    assert await Shift.count() == 10
+
+
+async def test_editing_a_live_request_leaves_past_shifts_and_their_attendance_alone(client):
+    refs = await setup(client)
+    request_id = await submit(client, refs)
+    await as_user(client, "boss")
+    await post_form(client, f"/requests/{request_id}/approve", {})
+    # A shift that already happened (as if the request had started last week), with a volunteer on it.
+    past_day = local_today() - dt.timedelta(days=7)
+    past = Shift(source_key=f"escort:{request_id}:{past_day.isoformat()}", escort_request=request_id,
+                 school=refs["school"].id, crossing=refs["crossing"].id, grid=refs["grid"].id, kind="escort",
+                 slot="arrival", title="长征小学 · 正门路口", day=past_day,
+                 starts_at=dt.datetime.combine(past_day, dt.time(7, 30)),
+                 ends_at=dt.datetime.combine(past_day, dt.time(8, 10)), latitude=27.72, longitude=106.98,
+                 seats_min=1, seats_ideal=2, seats_max=2, priority=9)
+    await past.save()
+    volunteer = await make_volunteer(refs["grid"].id, "13900000004")
+    await Assignment(shift=past.id, volunteer=volunteer.id, status=CONFIRMED, source="self").save()
+    await as_user(client, "coord")
+    response = await post_form(client, f"/requests/{request_id}/edit",
+                               request_form(refs, seats_min="3", seats_ideal="5", weekdays=["1"]))
+    assert response.status_code == 303, page_text(response.text)[-400:]
+    kept = await Shift.objects().where(Shift.id == past.id).first()
+    assert (kept.status, kept.seats_min, kept.seats_ideal) == ("open", 1, 2)
+    assert (await Assignment.select(Assignment.status).where(Assignment.shift == past.id).first())["status"] == CONFIRMED
+    future = await Shift.select(Shift.seats_min, Shift.day).where(
+        (Shift.escort_request == request_id) & (Shift.status == "open") & (Shift.day > local_today()))
+    assert future and {row["seats_min"] for row in future} == {3} and {row["day"].weekday() for row in future} == {1}
+    # Ending it now cancels only what is still ahead.
+    assert (await post_form(client, f"/requests/{request_id}/end", {})).status_code == 303
+    assert (await Shift.objects().where(Shift.id == past.id).first()).status == "open"
+    assert await open_shift_days(request_id) == [past_day]
