@@ -42,6 +42,8 @@ class Run:
     wall_s: float
     load_before: float
     checked: bool  # the evaluator found no violation and the same objective
+    started: str = ""  # UTC
+    machine: str = ""
 
 
 def parse_instances(spec: str) -> list[int]:
@@ -77,6 +79,7 @@ def load_average() -> float:
 def run_one(path: Path, time_limit: float, workers: int, seed: int, log: bool) -> Run:
     instance = load_instance(path)
     load = load_average()
+    started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     outcome = solve_instance(instance, SearchOptions(time_limit=time_limit, workers=workers, seed=seed, log=log))
     checked = False
     if outcome.roster is not None:
@@ -93,6 +96,7 @@ def run_one(path: Path, time_limit: float, workers: int, seed: int, log: bool) -
         wall_s=outcome.wall_s,
         load_before=load,
         checked=checked,
+        started=started,
     )
 
 
@@ -151,11 +155,13 @@ def render(
             "(the full table is all 24 instances at 60 s and 600 s).",
             "",
         ]
+    starts = sorted(run.started for run in runs if run.started) or [started]
+    machines = sorted({run.machine for run in runs if run.machine} or {machine})
     lines += [
         f"Reproduce: `{command}` (each cell is one run of `python -m scheduler nrp InstanceN --time-limit T "
         "--workers W --seed S`; every roster is checked by `nrp-check`'s evaluator).",
         "",
-        f"Machine: {machine}. Run started {started}.",
+        "Machine: " + "; or ".join(machines) + f". Runs started {starts[0]} to {starts[-1]}.",
         "",
         "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
         "our search proved (— when the full model was too large to run); first feasible = seconds to the first "
@@ -232,7 +238,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--instance-dir", help="benchmark folder (default: $NRP_INSTANCE_DIR or ../shared/benchmarks/nrp)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="markdown file whose scheduler-nrp section is replaced")
-    parser.add_argument("--json", help="also write the raw runs here")
+    parser.add_argument(
+        "--json", help="keep the raw runs here; runs already in the file are kept (same instance and limit: replaced) and tabled too"
+    )
     parser.add_argument("--no-write", action="store_true", help="print the table instead of writing the file")
     parser.add_argument("--log", action="store_true", help="print search progress")
     args = parser.parse_args(argv)
@@ -244,10 +252,14 @@ def main(argv: list[str]) -> int:
     started = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     machine = machine_description()  # before the runs: the commit that produced the figures
     runs: list[Run] = []
+    earlier: list[Run] = []
+    if args.json and Path(args.json).exists():
+        earlier = [Run(**item) for item in json.loads(Path(args.json).read_text())]
     for number in instances:
         path = folder / f"Instance{number}.txt"
         for limit in limits:
             run = run_one(path, limit, args.workers, args.seed, args.log)
+            run.machine = machine
             runs.append(run)
             print(
                 f"instance={run.instance} time_limit={limit:g} status={run.status} objective={_cell(run.objective)} "
@@ -264,9 +276,21 @@ def main(argv: list[str]) -> int:
         command += f" --workers {args.workers}"
     if args.seed:
         command += f" --seed {args.seed}"
-    body = render(runs, instances, limits, best, command, started, machine)
+    if earlier:
+        done = {(run.instance, run.time_limit) for run in runs}
+        runs = [run for run in earlier if (run.instance, run.time_limit) not in done] + runs
+        numbers = {int(run.instance.removeprefix("Instance")) for run in runs}
+        instances = sorted(numbers | set(instances))
+        limits = sorted({run.time_limit for run in runs} | set(limits))
+        command = f"python -m scheduler bench nrp --instances {_ranges(instances)} --time-limits {','.join(f'{t:g}' for t in limits)}"
+        if args.workers != 2:
+            command += f" --workers {args.workers}"
+        if args.seed:
+            command += f" --seed {args.seed}"
+        command += " (here run in parts, merged with --json)"
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(run) for run in runs], indent=1))
+    body = render(runs, instances, limits, best, command, started, machine)
     if args.no_write:
         sys.stdout.write(body)
     else:

@@ -52,3 +52,16 @@ def test_bench_writes_a_partial_table_with_checked_rosters(tmp_path, capsys):
     assert int(cells[2]) >= 607
     assert cells[3].endswith("%")
     assert "python -m scheduler bench nrp --instances 1 --time-limits 5" in text
+
+
+def test_runs_kept_in_json_are_merged_into_the_table(tmp_path, capsys):
+    out = tmp_path / "BENCHMARKS.md"
+    runs = tmp_path / "runs.json"
+    common = ["--time-limits", "3", "--instance-dir", str(DATA), "--out", str(out), "--json", str(runs)]
+    assert main(["--instances", "1", *common]) == 0
+    assert main(["--instances", "2", *common]) == 0
+    capsys.readouterr()
+    text = out.read_text()
+    assert "| Instance1 | 607 |" in text
+    assert "| Instance2 | 828 |" in text
+    assert "instances 1-2" in text
