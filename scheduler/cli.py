@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--time-limit", type=float, default=None, help="seconds per solve (default 60, quick 5)")
     bench.add_argument("--doc", default="docs/BENCHMARKS.md", help="file whose scheduler-district section is rewritten")
     bench.add_argument("--no-write", action="store_true", help="print the table only")
+    bench.add_argument("--keep", default=None, help="folder for the generated problems and results (default: a temporary folder)")
+    bench.add_argument("--json", default=None, help="also write every measured figure to this JSON file")
     return parser
 
 

@@ -26,7 +26,7 @@ class SolverOutcome:
     pair_values: np.ndarray | None  # None when no solution was found
     bound: float | None
     solutions_found: int = 0
-    first_solution_s: float | None = None  # from the solver's start
+    first_solution_s: float | None = None  # from clock_start (see solve)
     solve_s: float = 0.0
     translate_s: float = 0.0
     history: list[tuple[float, float, float]] = field(default_factory=list)  # (elapsed, objective, bound)
@@ -85,8 +85,10 @@ def configure(solver: cp_model.CpSolver, options: SolveOptions) -> None:
 class _ProgressRecorder(cp_model.CpSolverSolutionCallback):
     """Counts improving solutions, keeps their times, and forwards each to the caller's callable."""
 
-    def __init__(self, started: float, below_min_vars: list, missing_constant: int, min_seats_total: int, progress):
+    def __init__(self, started: float, below_min_vars: list, missing_constant: int, min_seats_total: int, progress, outer_bound: float, gap_limit: float):
         super().__init__()
+        self.outer_bound = outer_bound
+        self.gap_limit = gap_limit
         self.started = started
         self.below_min_vars = below_min_vars
         self.missing_constant = missing_constant
@@ -101,12 +103,15 @@ class _ProgressRecorder(cp_model.CpSolverSolutionCallback):
         self.count += 1
         if self.first_s is None:
             self.first_s = elapsed
-        objective, bound = self.objective_value, self.best_objective_bound
+        objective = self.objective_value
+        bound = max(self.best_objective_bound, self.outer_bound)
         self.history.append((elapsed, objective, bound))
         if self.progress is not None:
             missing = self.missing_constant + sum(self.value(v) for v in self.below_min_vars)
             coverage = 1.0 - missing / self.min_seats_total if self.min_seats_total else 1.0
             self.progress(Progress(objective=objective, bound=bound, coverage_min=coverage, elapsed_s=elapsed, source="cpsat"))
+        if self.gap_limit > 0 and objective - bound <= self.gap_limit * max(1.0, abs(objective)):
+            self.stop_search()  # within the gap limit of a bound CP-SAT does not know about
 
 
 def solve(
@@ -116,12 +121,14 @@ def solve(
     min_seats_total: int,
     missing_constant: int,
     clock_start: float,
+    outer_bound: float = float("-inf"),
 ) -> SolverOutcome:
-    """Run CP-SAT on a translated model. Progress times count from ``clock_start``."""
+    """Run CP-SAT on a translated model. Progress times count from ``clock_start``; bounds
+    reported to progress are the better of CP-SAT's and ``outer_bound`` (e.g. the flow bound)."""
     solver = cp_model.CpSolver()
     configure(solver, options)
     below_min = [model.get_int_var_from_proto_index(v) for v in formulation.below_min_var.values()]
-    recorder = _ProgressRecorder(clock_start, below_min, missing_constant, min_seats_total, options.progress)
+    recorder = _ProgressRecorder(clock_start, below_min, missing_constant, min_seats_total, options.progress, outer_bound, options.relative_gap)
     started = time.perf_counter()
     status = solver.solve(model, recorder)
     solve_s = time.perf_counter() - started

@@ -26,20 +26,23 @@ class Schedule:
         self.on_shift: dict[int, list[int]] = defaultdict(list)  # shift -> volunteers
         self.works: dict[int, list[int]] = defaultdict(list)  # volunteer -> shifts
         self.load = np.zeros(len(index.volunteers), dtype=np.int64)
+        self.week_count: dict[tuple, int] = defaultdict(int)  # (volunteer, week) -> shifts
+        self.week_minutes: dict[tuple, int] = defaultdict(int)  # (volunteer, week) -> minutes
+        self._length = index.s_length.tolist()
+        self._max_seats = [s.max_seats for s in index.shifts]
         for p in index.fixed_pairs():
             self.add(p)
 
     def fits(self, p: int) -> bool:
         index = self.index
         v, j = int(index.pair_volunteer[p]), int(index.pair_shift[p])
-        if p in self.chosen or len(self.on_shift[j]) >= index.shifts[j].max_seats:
+        if p in self.chosen or len(self.on_shift[j]) >= self._max_seats[j]:
             return False
         volunteer = index.volunteers[v]
-        week = index.s_week[j]
-        same_week = [k for k in self.works[v] if index.s_week[k] == week]
-        if len(same_week) + 1 > volunteer.max_shifts_per_week:
+        key = (v, index.s_week[j])
+        if self.week_count[key] + 1 > volunteer.max_shifts_per_week:
             return False
-        if sum(int(index.s_length[k]) for k in same_week) + int(index.s_length[j]) > volunteer.max_minutes_per_week:
+        if self.week_minutes[key] + self._length[j] > volunteer.max_minutes_per_week:
             return False
         return not any(index.clash(j, k) for k in self.works[v])
 
@@ -49,6 +52,9 @@ class Schedule:
         self.on_shift[j].append(v)
         self.works[v].append(j)
         self.load[v] += 1
+        key = (v, self.index.s_week[j])
+        self.week_count[key] += 1
+        self.week_minutes[key] += self._length[j]
 
     def remove(self, p: int) -> None:
         v, j = int(self.index.pair_volunteer[p]), int(self.index.pair_shift[p])
@@ -56,6 +62,9 @@ class Schedule:
         self.on_shift[j].remove(v)
         self.works[v].remove(j)
         self.load[v] -= 1
+        key = (v, self.index.s_week[j])
+        self.week_count[key] -= 1
+        self.week_minutes[key] -= self._length[j]
 
     def missing_skills(self, j: int) -> dict[str, int]:
         """Required skills not yet present on shift j, with how many people are still needed."""
@@ -66,6 +75,20 @@ class Schedule:
             if have < needed:
                 missing[skill] = needed - have
         return missing
+
+    def staff_locked_shifts(self, costs: np.ndarray) -> None:
+        """Shifts with locked people but without their required people get them first, if anyone fits."""
+        index = self.index
+        locked_shifts = sorted({int(index.pair_shift[p]) for p in index.fixed_pairs()})
+        for j in locked_shifts:
+            for skill, count in self.missing_skills(j).items():
+                candidates = [p for p in index.shift_pairs[j].tolist() if skill in index.volunteers[index.pair_volunteer[p]].skills]
+                for p in sorted(candidates, key=lambda p: (int(costs[p]), p)):
+                    if count == 0:
+                        break
+                    if self.fits(p):
+                        self.add(p)
+                        count -= 1
 
     def cancel_shifts_missing_skills(self, fixed: set[int]) -> None:
         """A shift cannot go ahead without its required people: send the others home."""
@@ -87,6 +110,7 @@ def first_come(index: ProblemIndex, seed: int = 0) -> np.ndarray:
     """Self sign-up: each volunteer, in random arrival order, takes their favourite shifts."""
     schedule = Schedule(index)
     costs = index.pair_costs()
+    schedule.staff_locked_shifts(costs)  # a locked sign-up is a seat already taken
     arrival = list(range(len(index.volunteers)))
     random.Random(seed).shuffle(arrival)
     for v in arrival:
@@ -105,10 +129,25 @@ def first_come(index: ProblemIndex, seed: int = 0) -> np.ndarray:
     return schedule.pair_values()
 
 
-def coverage_first(index: ProblemIndex) -> np.ndarray:
-    """Minimum seats everywhere first, then ideal seats; important and scarce shifts first."""
+def coverage_first(index: ProblemIndex, start: np.ndarray | None = None) -> np.ndarray:
+    """Minimum seats everywhere first, then ideal seats; important and scarce shifts first.
+
+    With ``start`` (0/1 per pair, e.g. the flow relaxation's assignment), its pairs are taken
+    first wherever they keep the hard rules, people with a required skill first; shifts that end
+    up without their required people are emptied, and the seats left are filled as usual.
+    """
     schedule = Schedule(index)
     costs = index.pair_costs()
+    schedule.staff_locked_shifts(costs)
+    if start is not None:
+        fixed = set(index.fixed_pairs())
+        wanted = np.flatnonzero(start).tolist()
+        # required people first, so that helpers never take the seat a trained escort needs
+        wanted.sort(key=lambda p: (not index.shifts[index.pair_shift[p]].required_skills.keys() & index.volunteers[index.pair_volunteer[p]].skills, p))
+        for p in wanted:
+            if p not in schedule.chosen and schedule.fits(p):
+                schedule.add(p)
+        schedule.cancel_shifts_missing_skills(fixed)
     allowance = index.fairness_allowance
     order = sorted(
         range(len(index.shifts)),
@@ -116,10 +155,16 @@ def coverage_first(index: ProblemIndex) -> np.ndarray:
     )
 
     def best(candidates: list[int]) -> int | None:
-        fitting = [p for p in candidates if schedule.fits(p)]
-        if not fitting:
+        """The candidate furthest below their fair share, then the cheapest, that fits."""
+        if not candidates:
             return None
-        return min(fitting, key=lambda p: (int(schedule.load[index.pair_volunteer[p]] - allowance[index.pair_volunteer[p]]), int(costs[p]), p))
+        pairs = np.asarray(candidates, dtype=np.int64)
+        owners = index.pair_volunteer[pairs]
+        order = np.lexsort((pairs, costs[pairs], schedule.load[owners] - allowance[owners]))
+        for p in pairs[order].tolist():
+            if schedule.fits(p):
+                return p
+        return None
 
     for target in ("min_seats", "ideal_seats"):
         for j in order:
@@ -143,4 +188,5 @@ def coverage_first(index: ProblemIndex) -> np.ndarray:
                 if pick is None:
                     break
                 schedule.add(pick)
+    schedule.cancel_shifts_missing_skills(set(index.fixed_pairs()))
     return schedule.pair_values()

@@ -79,8 +79,13 @@ def solve(mip: MipModel, options: SolveOptions) -> SolverOutcome:
     return SolverOutcome(
         status=STATUS_NAMES.get(status, str(status)),
         pair_values=pair_values,
-        bound=mip.objective.BestBound() if has_solution else None,
+        bound=_bound(mip.objective.BestBound()) if has_solution else None,
         solutions_found=1 if has_solution else 0,
         first_solution_s=None,
         solve_s=solve_s,
     )
+
+
+def _bound(value: float) -> float | None:
+    """The solver's best bound, or None when it has none yet (SCIP reports -1e20 then)."""
+    return None if not abs(value) < 1e18 else value

@@ -18,10 +18,10 @@ from collections import Counter
 
 import numpy as np
 
-from scheduler import cpsat, greedy, mip
+from scheduler import cpsat, greedy, mip, relax
 from scheduler.eligibility import ProblemIndex, coverage
 from scheduler.formulation import Rule, build
-from scheduler.model import Assignment, Problem, Progress, Result, SolveOptions
+from scheduler.model import Assignment, Problem, ProblemError, Progress, Result, SolveOptions
 
 METHODS = ("cpsat", "greedy", "mip")
 
@@ -49,6 +49,9 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
     first_s = None
     if options.method == "greedy":
         pair_values = greedy.first_come(index, options.seed)
+        broken = formulation.violations(formulation.evaluate(pair_values)[0])
+        if broken:
+            raise ProblemError(f"greedy sign-up could not keep the fixed assignments within the hard rules ({len(broken)} broken)")
         status, bound, solutions, build_s = "HEURISTIC", None, 1, model_s
         first_s = time.perf_counter() - started - build_s
     else:
@@ -57,36 +60,53 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         stats["translate_s"] = time.perf_counter() - translate_started
         build_s = time.perf_counter() - started
 
-        hint_pairs = greedy.coverage_first(index)
+        relax_started = time.perf_counter()
+        relaxation = relax.relax(index)
+        stats["relax_s"] = time.perf_counter() - relax_started
+        stats["flow_bound"] = relaxation.bound
+        hint_pairs = greedy.coverage_first(index, start=relaxation.pair_values)
         hint, hint_terms = formulation.evaluate(hint_pairs)
         first_s = time.perf_counter() - started - build_s
         stats["hint_s"] = first_s
-        stats["hint_objective"] = sum(hint_terms.values())
+        hint_objective = sum(hint_terms.values())
+        stats["hint_objective"] = hint_objective
         if options.progress is not None:
             filled = Counter(index.pair_shift[np.flatnonzero(hint_pairs)].tolist())
             missing = sum(max(0, s.min_seats - filled[j]) for j, s in enumerate(index.shifts))
             options.progress(
                 Progress(
                     objective=float(sum(hint_terms.values())),
-                    bound=None,
+                    bound=float(relaxation.bound),
                     coverage_min=1.0 - missing / min_seats_total if min_seats_total else 1.0,
                     elapsed_s=time.perf_counter() - started,
                     source="hint",
                 )
             )
-        if options.method == "cpsat":
+        if options.relative_gap > 0 and _gap(hint_objective, relaxation.bound) <= options.relative_gap:
+            # The starting schedule is already within the gap limit of the proven bound.
+            outcome = cpsat.SolverOutcome(status="FEASIBLE", pair_values=hint_pairs, bound=None, solutions_found=1)
+        elif options.method == "cpsat":
             cpsat.add_hint(translated, hint)
             missing_constant = sum(s.min_seats for j, s in enumerate(index.shifts) if j not in formulation.below_min_var)
-            outcome = cpsat.solve(translated, formulation, options, min_seats_total, missing_constant, started)
+            outcome = cpsat.solve(translated, formulation, options, min_seats_total, missing_constant, started, relaxation.bound)
         else:
             translated.add_hint(hint)
             outcome = mip.solve(translated, options)
+        stats["solver_bound"] = outcome.bound
         stats["solve_s"] = outcome.solve_s
         if outcome.first_solution_s is not None:
             stats["first_solver_solution_s"] = outcome.first_solution_s - build_s
         if outcome.history:
             stats["history"] = outcome.history
-        pair_values, status, bound = outcome.pair_values, outcome.status, outcome.bound
+        pair_values, status = outcome.pair_values, outcome.status
+        if status == "INFEASIBLE":
+            # Without locks the empty schedule keeps every rule, so only the locks can clash.
+            raise ProblemError(
+                "the fixed assignments cannot all be kept under the hard rules "
+                "(for example a locked helper on a shift whose required trained person cannot come)"
+            )
+        # Both are proven lower bounds of the same model: report the better one.
+        bound = max(b for b in (outcome.bound, float(relaxation.bound)) if b is not None) if status != "INFEASIBLE" else None
         solutions = outcome.solutions_found
         if pair_values is None and status not in ("INFEASIBLE", "MODEL_INVALID") and not formulation.violations(hint):
             # The limit struck before the solver loaded any solution (MIP on a big model, or a
@@ -107,7 +127,9 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         objective = sum(terms.values())
     gap = None
     if objective is not None and bound is not None:
-        gap = max(0.0, objective - bound) / max(1.0, abs(objective))
+        gap = _gap(objective, bound)
+    if status == "FEASIBLE" and gap == 0:
+        status = "OPTIMAL"  # the flow bound proves it
     filled_by_id = Counter(a.shift_id for a in assignments)
     coverage_min, coverage_ideal, coverage_weighted = coverage(index.shifts, filled_by_id)
     stats["coverage_min_weighted"] = coverage_weighted
@@ -129,3 +151,7 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         skipped_shifts=index.skipped_shifts,
         stats=stats,
     )
+
+
+def _gap(objective: float, bound: float) -> float:
+    return max(0.0, objective - bound) / max(1.0, abs(objective))
