@@ -126,31 +126,49 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
     The construction gets ``construct_fraction`` of the time limit, shared evenly between the people
     still to place (at most ``construct_person_limit`` each). A person whose row is not found within
     that share is solved again for a first feasible row only, with whatever time is left overall.
+    ``options.workers`` threads place people side by side (CP-SAT releases the GIL while it solves); a
+    person is solved against the rows placed when their turn starts.
     """
     roster: Roster = {}
     people = len(instance.staff)
     budget = options.construct_fraction * clock.limit
-    for p in range(people):
-        if clock.remaining() <= 0:
-            return None
-        cells = [(p, d) for d in range(instance.horizon)]
-        share = (budget - clock.elapsed()) / (people - p)
-        limit = min(options.construct_person_limit, max(0.05, share))
-        result = solve(instance, build_model(instance, cells, roster), roster, limit, workers=1, seed=options.seed, parameters=STRONG_LP)
-        if result.roster is None:
-            result = solve(
-                instance,
-                build_model(instance, cells, roster),
-                roster,
-                clock.remaining(),
-                workers=1,
-                seed=options.seed,
-                stop_after_first=True,
-            )
-        if result.roster is None:
-            return None
-        roster = result.roster
-    return roster
+    lock = threading.Lock()
+    queue = list(range(people))
+    failed = threading.Event()
+
+    def place(thread: int) -> None:
+        while not failed.is_set():
+            with lock:
+                if not queue:
+                    return
+                p = queue.pop(0)
+                left = len(queue) + 1
+                current = dict(roster)
+            if clock.remaining() <= 0:
+                failed.set()
+                return
+            cells = [(p, d) for d in range(instance.horizon)]
+            share = (budget - clock.elapsed()) * options.workers / left
+            limit = min(options.construct_person_limit, max(0.05, share))
+            seed = options.seed + thread
+            result = solve(instance, build_model(instance, cells, current), current, limit, workers=1, seed=seed, parameters=STRONG_LP)
+            if result.roster is None:
+                result = solve(
+                    instance, build_model(instance, cells, current), current, clock.remaining(), workers=1, seed=seed, stop_after_first=True
+                )
+            if result.roster is None:
+                failed.set()
+                return
+            person = instance.staff[p].id
+            with lock:
+                roster.update({key: shift for key, shift in result.roster.items() if key[0] == person})
+
+    threads = [threading.Thread(target=place, args=(index,)) for index in range(max(1, options.workers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return None if failed.is_set() else roster
 
 
 class _Neighbourhoods:
