@@ -52,7 +52,7 @@ def test_nrp_command_solves_instance1_to_its_optimum_and_nrp_check_agrees(tmp_pa
 @pytest.mark.parametrize("name", ["Instance2", "Instance3"])
 def test_printed_objective_is_what_nrp_check_computes(name, tmp_path, capsys):
     out = tmp_path / "roster.txt"
-    code = main(["nrp", str(DATA / f"{name}.txt"), "--time-limit", "4", "--seed", "2", "--roster", str(out)])
+    code = main(["nrp", str(DATA / f"{name}.txt"), "--time-limit", "2", "--seed", "2", "--roster", str(out)])
     fields = last_line_fields(capsys.readouterr().out)
     assert code == 0
     assert fields["status"] in ("OPTIMAL", "FEASIBLE")
@@ -103,7 +103,7 @@ def test_model_and_evaluator_agree_on_perturbed_rosters(name):
     path = DATA / f"{name}.txt"
     instance = load_instance(path)
     text = path.read_text()
-    start = solve_instance(instance, SearchOptions(time_limit=2, workers=2, seed=3)).roster
+    start = solve_instance(instance, SearchOptions(time_limit=1, workers=2, seed=3)).roster
     assert start is not None
     rng = random.Random(name)
     choices = [None] + instance.shift_ids
@@ -142,16 +142,16 @@ def test_neighbourhood_solves_return_complete_feasible_rosters_priced_like_the_e
 
     path = DATA / "Instance3.txt"
     instance = load_instance(path)
-    roster = construct(instance, _Clock(10), SearchOptions(time_limit=10))
+    roster = construct(instance, _Clock(3), SearchOptions(time_limit=3))
     assert roster is not None
     assert check_roster_text(path.read_text(), roster_text(roster)).feasible
     rng = random.Random(kind)
     neighbourhoods = _Neighbourhoods(instance, (kind,))
     objective = roster_objective(instance, roster)
-    for _ in range(4):
+    for _ in range(3):
         cells = neighbourhoods.choose(rng, roster, kind, 60)
         assert cells and len(set(cells)) == len(cells)
-        result = solve(instance, build_model(instance, cells, roster), roster, 2.0, workers=1, hint=roster)
+        result = solve(instance, build_model(instance, cells, roster), roster, 1.0, workers=1, hint=roster)
         assert result.roster is not None
         check = check_roster_text(path.read_text(), roster_text(result.roster))
         assert check.feasible, check.violations

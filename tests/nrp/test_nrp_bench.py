@@ -57,7 +57,7 @@ def test_bench_writes_a_partial_table_with_checked_rosters(tmp_path, capsys):
 def test_runs_kept_in_json_are_merged_into_the_table(tmp_path, capsys):
     out = tmp_path / "BENCHMARKS.md"
     runs = tmp_path / "runs.json"
-    common = ["--time-limits", "3", "--instance-dir", str(DATA), "--out", str(out), "--json", str(runs)]
+    common = ["--time-limits", "1", "--instance-dir", str(DATA), "--out", str(out), "--json", str(runs)]
     assert main(["--instances", "1", *common]) == 0
     assert main(["--instances", "2", *common]) == 0
     capsys.readouterr()
