@@ -201,6 +201,15 @@ def render(
             "/".join(f"{load:.1f}" for load in loads) or "—",
         ]
         lines.append("| " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "Search (`scheduler/nrp/search.py`): a first roster placed person by person, each row solved by CP-SAT "
+        "against the rows already placed; then large-neighbourhood search around costly items of the "
+        "incumbent (a cover shortfall or excess, a request not granted: the people who could change it and a "
+        "few others, over one to four weeks), each neighbourhood re-solved by CP-SAT with the incumbent as hint; "
+        "alongside, when the full model has at most 20,000 shift variables, one thread solves the full model "
+        "for solutions and the bound. Rules are posted by the builders in `scheduler/rules.py`.",
+    ]
     return "\n".join(lines) + "\n"
 
 
