@@ -319,6 +319,11 @@ async def test_states_and_the_managers_filter(client):
     page = page_text((await client.get("/requests?status=submitted")).text)
     assert "长征小学" in page and page.count("Morning arrival") == 1
     assert "新蒲小学" in page_text((await client.get("/requests")).text)
+    one_school = page_text((await client.get(f"/requests?school={refs['other'].id}")).text)
+    assert "新蒲小学" in one_school and "长征小学" not in one_school
+    by_school = await api(client, "GET", f"/api/escort-requests?school={refs['school'].id}&status=approved")
+    assert [row["id"] for row in by_school.json()] == [future]
+    assert (await api(client, "GET", "/api/escort-requests?school=99999")).status_code == 404
     bad = await client.get("/requests?status=lost")
     assert bad.status_code == 400 and "Please choose a state from the list." in page_text(bad.text)
     assert (await api(client, "GET", "/api/escort-requests?status=lost")).status_code == 400

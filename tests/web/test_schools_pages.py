@@ -340,8 +340,9 @@ async def test_bad_bell_times_change_nothing(client):
     assert (await post_form(client, url, bells_form(**WEEK))).status_code == 303
     before = await bell_rows(refs["school"].id)
     for rows, message in (
-        ({"d0": ("08:10", "07:30", "16:30", "17:15")}, "Each window must end after it starts, within the day."),
-        ({"d1": ("07:30", "17:00", "16:30", "17:15")}, "Arrival must end before dismissal starts."),
+        ({"d0": ("08:10", "07:30", "16:30", "17:15")}, "Monday: each window must end after it starts, within the day."),
+        ({"d1": ("07:30", "17:00", "16:30", "17:15")}, "Tuesday: arrival must end before dismissal starts."),
+        ({"d4": ("07:30", "08:10", "17:15", "16:30")}, "Friday: each window must end after it starts, within the day."),
         ({"d2": ("07:30", "", "16:30", "17:15")}, "give all four times, written as HH:MM."),
         ({"d3": ("7h30", "08:10", "16:30", "17:15")}, "give all four times, written as HH:MM."),
         ({"d6": ("07:30", "08:10", "16:30", "25:00")}, "give all four times, written as HH:MM."),

@@ -243,9 +243,11 @@ class SchoolApi(Controller):
     async def remove_closure(self, request: Request, school_id: FromPath[int], day: FromPath[dt.date]) -> None:
         await services.remove_closure(current_user(request), school_id, day)
 
-    @get("/escort-requests", summary="Escort requests (a coordinator: their school's)")
-    async def list_requests(self, request: Request, status: FromQuery[str | None] = None) -> list[EscortRequestOut]:
-        rows = await services.list_requests(current_user(request), status)
+    @get("/escort-requests", summary="Escort requests, newest first (a coordinator: their school's); filter by "
+                                     "state (submitted, approved, rejected, active, ended) and school")
+    async def list_requests(self, request: Request, status: FromQuery[str | None] = None,
+                            school: FromQuery[int | None] = None) -> list[EscortRequestOut]:
+        rows = await services.list_requests(current_user(request), status or None, school)
         return [EscortRequestOut(
             id=row["id"], school_id=row["school"], crossing_id=row["crossing"], slot=row["slot"],
             weekdays=services.request_weekdays(row), start_date=row["start_date"], end_date=row["end_date"],

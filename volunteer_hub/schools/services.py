@@ -266,16 +266,20 @@ class BellDay:
 
 
 def _bell_errors(days: list[BellDay]) -> dict[str, str]:
+    """The first problem found, naming the weekday so the form says which row to fix."""
+    from volunteer_hub.volunteers.services import weekday_label
+
     seen = set()
     for day in days:
         if not 0 <= day.weekday <= 6 or day.weekday in seen:
             return {"bells": _("Each weekday may appear once.")}
         seen.add(day.weekday)
+        label = weekday_label(day.weekday)
         for start, end in ((day.arrival_start, day.arrival_end), (day.dismissal_start, day.dismissal_end)):
             if not (0 <= start < end <= 24 * 60):
-                return {"bells": _("Each window must end after it starts, within the day.")}
+                return {"bells": _("%(day)s: each window must end after it starts, within the day.", day=label)}
         if day.arrival_end > day.dismissal_start:
-            return {"bells": _("Arrival must end before dismissal starts.")}
+            return {"bells": _("%(day)s: arrival must end before dismissal starts.", day=label)}
     return {}
 
 
