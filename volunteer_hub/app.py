@@ -16,7 +16,9 @@ from volunteer_hub.accounts.controllers import THROTTLE_STORE, AuthApi, LoginPag
 from volunteer_hub.reference.controllers import ReferenceApi, ReferencePages
 from volunteer_hub.activities.controllers import ActivityApi, ActivityPages
 from volunteer_hub.attendance.controllers import AttendanceApi, AttendancePages
+from volunteer_hub.incentives.controllers import IncentiveApi, IncentivePages
 from volunteer_hub.notifications.controllers import NotificationApi, NotificationPages
+from volunteer_hub.rewards.controllers import RewardApi, RewardPages
 from volunteer_hub.schools.controllers import EscortRequestPages, SchoolApi, SchoolPages
 from volunteer_hub.shifts.controllers import ShiftApi, ShiftPages
 from volunteer_hub.sites.controllers import SiteApi, SitePages
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ShiftPages,
             NotificationPages,
             AttendancePages,
+            IncentivePages,
+            RewardPages,
             AuthApi,
             StaffAccountApi,
             VolunteerApi,
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ShiftApi,
             NotificationApi,
             AttendanceApi,
+            IncentiveApi,
+            RewardApi,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         ],
         middleware=[

@@ -6,8 +6,10 @@ from volunteer_hub.accounts.tables import User
 from volunteer_hub.reference.tables import Community, Grid, StreetOffice
 from volunteer_hub.activities.tables import Activity
 from volunteer_hub.attendance.tables import Attendance, AttendanceCorrection
+from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
 from volunteer_hub.notifications.tables import Notification
 from volunteer_hub.points.tables import PointsBalance, PointsEntry
+from volunteer_hub.rewards.tables import Redemption, Reward
 from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
 from volunteer_hub.shifts.tables import Assignment, Shift
 from volunteer_hub.settings import ROOT
@@ -54,5 +56,9 @@ APP_CONFIG = AppConfig(
         AttendanceCorrection,
         PointsEntry,
         PointsBalance,
+        IncentiveRules,
+        BadgeGrant,
+        Reward,
+        Redemption,
     ],
 )

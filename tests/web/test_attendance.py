@@ -15,7 +15,8 @@ from shift_support import make_shift, make_volunteer, volunteer_client
 from support import api, log_in, make_reference_data, make_staff, page_text, post_form
 
 from volunteer_hub.accounts.tables import User
-from volunteer_hub.attendance.services import check_in_token, points_for
+from volunteer_hub.attendance.services import check_in_token
+from volunteer_hub.incentives.services import DEFAULT_RULES, shift_worth
 from volunteer_hub.attendance.tables import Attendance, AttendanceCorrection
 from volunteer_hub.points.services import balance, balances_that_disagree_with_the_ledger
 from volunteer_hub.points.tables import PointsEntry
@@ -59,7 +60,8 @@ async def test_check_in_and_out_by_qr_code_earns_verified_minutes(client):
     assert out.status_code == 200, out.text
     body = out.json()
     assert body["status"] == "left_early" and 0 <= body["verified_minutes"] <= 1
-    assert await balance(volunteer.id) == points_for("left_early", body["verified_minutes"])
+    bonus = DEFAULT_RULES["first_shift_bonus"] if body["verified_minutes"] else 0
+    assert await balance(volunteer.id) == shift_worth(DEFAULT_RULES, shift, "left_early", body["verified_minutes"]) + bonus
     hours = (await phone.get("/api/my/hours")).json()
     assert hours["total_minutes"] == body["verified_minutes"]
     assert shift.title in page_text((await phone.get("/my/hours")).text)
@@ -106,20 +108,21 @@ async def test_roster_marking_is_idempotent_and_corrections_reverse_through_the_
 
     first = await api(client, "PUT", f"/api/shifts/{shift.id}/attendance", json=marks)
     assert first.status_code == 200 and first.json() == {"changed": 2}
-    assert await balance(came.id) == 10 and await balance(missed.id) == 0
+    # An hour at 10 points an hour, and the first-shift bonus; a no-show with nothing to lose loses nothing.
+    assert await balance(came.id) == 30 and await balance(missed.id) == 0
     again = await api(client, "PUT", f"/api/shifts/{shift.id}/attendance", json=marks)
     assert again.json() == {"changed": 0}
-    assert await PointsEntry.count() == 1
+    assert await PointsEntry.count() == 2
 
     change = {"marks": [{"volunteer_id": came.id, "status": "late", "minutes": 30}]}
     no_reason = await api(client, "PUT", f"/api/shifts/{shift.id}/attendance", json=change)
     assert no_reason.status_code == 400 and "reason" in no_reason.json()["errors"]
-    assert await balance(came.id) == 10 and await AttendanceCorrection.count() == 0
+    assert await balance(came.id) == 30 and await AttendanceCorrection.count() == 0
     corrected = await api(client, "PUT", f"/api/shifts/{shift.id}/attendance", json={**change, "reason": "到岗晚了半小时"})
     assert corrected.json() == {"changed": 1}
-    assert await balance(came.id) == 5
+    assert await balance(came.id) == 25
     entries = await PointsEntry.select(PointsEntry.amount).where(PointsEntry.volunteer == came.id).order_by(PointsEntry.id)
-    assert [e["amount"] for e in entries] == [10, -5]
+    assert [e["amount"] for e in entries] == [10, 20, -5]
     correction = await AttendanceCorrection.objects().first()
     assert (correction.old_status, correction.new_status, correction.old_minutes, correction.new_minutes) == (
         "present", "late", 60, 30)
@@ -139,7 +142,15 @@ async def test_roster_marking_is_idempotent_and_corrections_reverse_through_the_
     early = await api(client, "PUT", f"/api/shifts/{future.id}/attendance",
                       json={"marks": [{"volunteer_id": came.id, "status": "present"}]})
     assert early.status_code == 400
-    assert await PointsEntry.count() == 2 and await balance(came.id) == 5
+    assert await PointsEntry.count() == 3 and await balance(came.id) == 25
+
+    # A no-show costs twice what the shift would have earned (an hour: 20 points).
+    missed_shift = await make_shift(refs, starts_in=dt.timedelta(hours=-5), minutes=60, key="missed")
+    await _on_shift(missed_shift, came)
+    penalty = await api(client, "PUT", f"/api/shifts/{missed_shift.id}/attendance",
+                        json={"marks": [{"volunteer_id": came.id, "status": "no_show"}]})
+    assert penalty.json() == {"changed": 1} and await balance(came.id) == 5
+    assert await balances_that_disagree_with_the_ledger() == {}
 
     page = await client.get(f"/shifts/{shift.id}/attendance")
     assert page.status_code == 200 and "<svg" in page.text and "/checkin/" in page.text
@@ -159,8 +170,8 @@ async def test_two_managers_confirming_at_once_award_once(client):
                                      for c in (client, second, client, second)])
     assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
     assert sum(a.json()["changed"] for a in answers) == 3
-    assert await PointsEntry.count() == 3
-    assert [await balance(v.id) for v in volunteers] == [15, 15, 15]
+    assert await PointsEntry.count() == 6  # an hour and a half each, and each one's first-shift bonus
+    assert [await balance(v.id) for v in volunteers] == [35, 35, 35]
     await second.aclose()
 
 
@@ -173,8 +184,8 @@ _shared: dict = {}
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=st.lists(STATUS_MINUTES, min_size=1, max_size=6))
 async def test_balance_always_equals_the_ledger_and_the_last_mark(client, history):
-    """Any sequence of markings and corrections: the kept balance equals the ledger's sum, which equals
-    what the last marking is worth."""
+    """Any sequence of markings and corrections: the kept balance equals the ledger's sum, never goes
+    below zero, and ends at what the last marking is worth plus the first-shift bonus."""
     # Hypothesis runs every example inside one test (one emptied database): set up once, then give
     # each example its own shift and volunteer.
     number = next(_examples)
@@ -190,6 +201,9 @@ async def test_balance_always_equals_the_ledger_and_the_last_mark(client, histor
         response = await api(client, "PUT", f"/api/shifts/{shift.id}/attendance", json={"marks": [mark], "reason": "更正"})
         assert response.status_code == 200, response.text
         assert await balances_that_disagree_with_the_ledger() == {}
+        assert await balance(volunteer.id) >= 0
     status, minutes = history[-1]
-    expected_minutes = 60 if status == "present" else 0 if status == "no_show" else minutes
-    assert await balance(volunteer.id) == points_for(status, expected_minutes)
+    minutes = 60 if status == "present" else 0 if status == "no_show" else minutes
+    bonus = DEFAULT_RULES["first_shift_bonus"] if any(s != "no_show" for s, _m in history) else 0
+    worth = shift_worth(DEFAULT_RULES, shift, status, minutes)
+    assert await balance(volunteer.id) == bonus + max(worth, -bonus)

@@ -27,7 +27,9 @@ from volunteer_hub.clock import local_now
 from volunteer_hub.db import for_update, write_transaction
 from volunteer_hub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from volunteer_hub.i18n import gettext as _
+from volunteer_hub.incentives import services as incentives
 from volunteer_hub.points import services as points
+from volunteer_hub.points.tables import PointsEntry
 from volunteer_hub.settings import get_settings
 from volunteer_hub.shifts.services import check_may_manage, get_shift
 from volunteer_hub.shifts.tables import CONFIRMED, SHIFT_CANCELLED, Assignment, Shift
@@ -37,7 +39,6 @@ from volunteer_hub.volunteers.tables import Volunteer
 CHECK_IN_OPENS = dt.timedelta(minutes=30)  # before the start
 CHECK_OUT_CLOSES = dt.timedelta(minutes=60)  # after the end
 GRACE = dt.timedelta(minutes=10)  # later than this is "late"; leaving earlier than this before the end is "left early"
-POINTS_PER_HOUR = 10  # the scheme's default for every kind until incentive rules are configurable
 
 
 def _serializer() -> URLSafeSerializer:
@@ -68,19 +69,37 @@ def _verified_minutes(shift: Shift, checked_in: dt.datetime, checked_out: dt.dat
     return max(0, min(_length_minutes(shift), int((end - begin).total_seconds() // 60)))
 
 
-def points_for(status: str, minutes: int) -> int:
-    return 0 if status == NO_SHOW else round(minutes * POINTS_PER_HOUR / 60)
+async def _points_elsewhere_that_day(attendance: Attendance, day: dt.date) -> int:
+    """Points the volunteer's other attendance on the same day earned (for the daily cap)."""
+    others = Attendance.select(Attendance.id).where((Attendance.volunteer == attendance.volunteer)
+                                                    & (Attendance.shift.day == day) & (Attendance.id != attendance.id))
+    row = await PointsEntry.select(Sum(PointsEntry.amount, alias="total")).where(
+        (PointsEntry.source == "attendance") & PointsEntry.source_id.is_in(others)).first()
+    return int(row["total"] or 0)
 
 
-async def _settle_points(attendance: Attendance, actor_id: int | None) -> None:
-    """Bring the ledger's total for this attendance to what it is now worth: one entry for the
-    difference, keyed by the attendance's revision, so a retry or a second marker adds nothing."""
-    owed = points_for(attendance.status, attendance.verified_minutes) - await points.total_for_source(
-        "attendance", attendance.id)
+async def _settle_points(attendance: Attendance, shift: Shift, actor_id: int | None) -> None:
+    """Bring the ledger's total for this attendance to what it is now worth under the rules in force
+    on the shift's day: one entry for the difference, keyed by the attendance's revision, so a retry or
+    a second marker adds nothing. Then the first-shift bonus and badges, each recorded once."""
+    rules = await incentives.rules_on(shift.day)
+    worth = incentives.shift_worth(rules, shift, attendance.status, attendance.verified_minutes)
+    already = await points.total_for_source("attendance", attendance.id)
+    if worth > 0:
+        worth = max(0, min(worth, rules["daily_cap"] - max(0, await _points_elsewhere_that_day(attendance, shift.day))))
+    elif worth < 0:  # a penalty takes at most what the volunteer has: a balance never goes below zero
+        worth = max(worth, -(await points.balance(attendance.volunteer) - already))
+    owed = worth - already
     if owed:
-        await points.add_entry(attendance.volunteer, owed, rule="verified_hours", source="attendance",
-                               source_id=attendance.id, key=f"attendance:{attendance.id}:r{attendance.revision}",
-                               created_by=actor_id, note=f"{attendance.verified_minutes} min")
+        await points.add_entry(attendance.volunteer, owed, rule="no_show" if attendance.status == NO_SHOW else "verified_hours",
+                               source="attendance", source_id=attendance.id,
+                               key=f"attendance:{attendance.id}:r{attendance.revision}", created_by=actor_id,
+                               note=f"{attendance.verified_minutes} min")
+    if attendance.verified_minutes > 0 and rules["first_shift_bonus"]:
+        await points.add_entry(attendance.volunteer, rules["first_shift_bonus"], rule="first_shift", source="shift",
+                               source_id=shift.id, key=f"first_shift:{attendance.volunteer}",
+                               created_by=actor_id, note="first shift")
+    await incentives.grant_earned_badges(attendance.volunteer, rules)
 
 
 # ---------------------------------------------------------------------------------- by QR code
@@ -165,7 +184,7 @@ async def check_out(user: User, token: str) -> Attendance:
         attendance.revision += 1
         attendance.updated_at = dt.datetime.now(dt.timezone.utc)
         await attendance.save()
-        await _settle_points(attendance, actor_id=None)
+        await _settle_points(attendance, shift, actor_id=None)
     return attendance
 
 
@@ -267,7 +286,7 @@ async def mark_attendance(user: User, shift_id: int, marks: list[Mark], reason: 
                 attendance.marked_by = user.id
                 attendance.updated_at = dt.datetime.now(dt.timezone.utc)
                 await attendance.save()
-            await _settle_points(attendance, actor_id=user.id)
+            await _settle_points(attendance, shift, actor_id=user.id)
             changed += 1
     return changed
 
@@ -289,6 +308,8 @@ class HoursRecord:
     balance: int
     lines: list[HoursLine]
     ledger: list[points.LedgerLine]
+    stars: incentives.StarLevel
+    badges: list[incentives.EarnedBadge]
 
 
 async def hours_record(user: User) -> HoursRecord:
@@ -299,7 +320,11 @@ async def hours_record(user: User) -> HoursRecord:
     ).where(Attendance.volunteer == volunteer.id).order_by(Attendance.shift.starts_at, ascending=False)
     total = await Attendance.select(Sum(Attendance.verified_minutes, alias="total")).where(
         Attendance.volunteer == volunteer.id).first()
-    return HoursRecord(total_minutes=int(total["total"] or 0), balance=await points.balance(volunteer.id),
+    total_minutes = int(total["total"] or 0)
+    rules = await incentives.rules_on(local_now().date())
+    return HoursRecord(total_minutes=total_minutes, balance=await points.balance(volunteer.id),
+                       stars=incentives.star_level(total_minutes, rules["star_hours"]),
+                       badges=await incentives.badges_of(volunteer.id),
                        lines=[HoursLine(day=r["day"], title=r["title"], status=r["status"], minutes=r["verified_minutes"])
                               for r in rows],
                        ledger=await points.ledger(volunteer.id))

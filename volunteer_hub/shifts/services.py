@@ -382,8 +382,21 @@ async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
         assignment.late_cancellation = late
         assignment.cancelled_at = dt.datetime.now(dt.timezone.utc)
         await assignment.save()
+        if late:
+            await _late_cancellation_penalty(volunteer.id, assignment.id, row["day"])
         promoted = await _promote_from_waitlist(row) if was_confirmed else None
     return CancelResult(late=late, promoted_volunteer_id=promoted)
+
+
+async def _late_cancellation_penalty(volunteer_id: int, assignment_id: int, day: dt.date) -> None:
+    """The scheme's penalty for leaving after the cut-off, at most what the volunteer has."""
+    from volunteer_hub.incentives.services import rules_on
+    from volunteer_hub.points import services as points
+
+    penalty = min((await rules_on(day))["late_cancellation_penalty"], await points.balance(volunteer_id))
+    if penalty > 0:
+        await points.add_entry(volunteer_id, -penalty, rule="late_cancellation", source="shift", source_id=assignment_id,
+                               key=f"late_cancellation:{assignment_id}", note="late cancellation")
 
 
 async def _promote_from_waitlist(shift_row: dict) -> int | None:

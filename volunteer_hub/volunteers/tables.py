@@ -1,4 +1,4 @@
-from piccolo.columns import Date, ForeignKey, Integer, Real, Timestamptz, Varchar
+from piccolo.columns import Boolean, Date, ForeignKey, Integer, Real, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -34,6 +34,7 @@ class Volunteer(Table):
     calendar_token = Varchar(length=64, null=True, default=None)
     privacy_consent_at = Timestamptz(default=TimestamptzNow())
     created_at = Timestamptz(default=TimestamptzNow())
+    hide_from_boards = Boolean(default=False)  # left off public leaderboards
 
 
 class VolunteerSkill(Table):
