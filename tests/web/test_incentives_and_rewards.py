@@ -116,6 +116,11 @@ async def test_leaderboards_rank_mask_and_respect_hiding(client):
     assert (await viewer.get("/api/leaderboard", params={"board": "cats"})).status_code == 400
     page = await viewer.get("/leaderboard")
     assert page.status_code == 200 and "张*明" in page.text and "张小明" not in page.text
+    # The viewer leaves the public boards; the unit still counts their points.
+    assert (await post_form(viewer, "/leaderboard/visibility", {"hidden": "1"})).status_code == 303
+    board = (await viewer.get("/api/leaderboard", params={"board": "volunteers", "period": "week"})).json()
+    assert [row["name"] for row in board] == ["李*"]
+    assert (await viewer.get("/api/leaderboard", params={"board": "units", "period": "all"})).json()[0]["points"] == 60
 
 
 async def test_points_shop_redeem_reject_refund_and_fulfil(client):

@@ -100,9 +100,19 @@ class IncentivePages(Controller):
         user = current_user(request)
         me = (await volunteer_for_user(user)).id if user.role == ROLE_VOLUNTEER else None
         rows = await services.leaderboard(board, period, viewer_volunteer_id=me)
-        return render(request, "incentives/leaderboard.html", rows=rows, board=board, period=period,
+        hidden = await services.is_hidden_from_boards(user) if me is not None else None
+        return render(request, "incentives/leaderboard.html", rows=rows, board=board, period=period, hidden=hidden,
                       boards=[(b, board_label(b)) for b in services.BOARDS],
                       periods=[(p, period_label(p)) for p in services.PERIODS])
+
+    @post("/leaderboard/visibility", guards=[roles_required(ROLE_VOLUNTEER)])
+    async def visibility(self, request: Request) -> Redirect:
+        form = FormReader(await request.form())
+        hidden = form.flag("hidden")
+        await services.set_hidden_from_boards(current_user(request), hidden)
+        flash(request, _("You are no longer shown on the boards.") if hidden else _("You are shown on the boards again."),
+              category="success")
+        return Redirect(path="/leaderboard", status_code=303)
 
 
 async def _rules_page(request: Request, status_code: int = 200, **context) -> Template:

@@ -333,3 +333,17 @@ async def leaderboard(board: str, period: str, viewer_volunteer_id: int | None =
     names = {row["id"]: row["name"] for row in await table.select(table.id, table.name).where(table.id.is_in(ids or [-1]))}
     return [BoardRow(rank=n + 1, name=names.get(row["group_id"], "?"), points=int(row["points"]))
             for n, row in enumerate(rows)]
+
+
+async def is_hidden_from_boards(user: User) -> bool:
+    from volunteer_hub.volunteers.services import volunteer_for_user
+
+    return (await volunteer_for_user(user)).hide_from_boards
+
+
+async def set_hidden_from_boards(user: User, hidden: bool) -> None:
+    """A volunteer's own choice to stay off the public boards (units and grids still count their points)."""
+    from volunteer_hub.volunteers.services import volunteer_for_user
+
+    volunteer = await volunteer_for_user(user)
+    await Volunteer.update({Volunteer.hide_from_boards: hidden}).where(Volunteer.id == volunteer.id)
