@@ -122,7 +122,9 @@ class Progress:
 
     ``source`` is "hint" for the engine's own coverage-first schedule (the first feasible schedule,
     available before the solver starts; it has no bound yet) and "cpsat" for each improving
-    solution the solver finds. ``elapsed_s`` counts from the call to ``solve``.
+    solution the solver finds. ``elapsed_s`` counts from the call to ``solve``. The objective and
+    coverage are the solver's own figures, which may still carry slack in auxiliary variables:
+    the final Result recomputes them exactly from the assignments (never worse).
     """
 
     objective: float

@@ -177,13 +177,15 @@ def relax(index: ProblemIndex) -> FlowRelaxation:
                 end += 1
             arc(int(shift_node[j]), sink, end - k + 1, -SCALE * reward(k))
             k = end + 1
-    arc(source, sink, max(total_supply, 1), 0)  # unused supply
+    # No more can flow than there are seats; the rest of the supply stays home (the direct arc).
+    seats = sum(s.max_seats for j, s in enumerate(index.shifts) if not unstaffable[j])
+    supply = max(1, min(total_supply, seats))
+    arc(source, sink, supply, 0)
 
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
         np.asarray(tails, dtype=np.int32), np.asarray(heads, dtype=np.int32), np.asarray(caps, dtype=np.int64), np.asarray(costs, dtype=np.int64)
     )
-    supply = max(total_supply, 1)
     flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([supply, -supply], dtype=np.int64))
     status = flow.solve()
     if status != flow.OPTIMAL:
