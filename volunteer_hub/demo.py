@@ -15,8 +15,11 @@ from volunteer_hub.accounts.tables import ROLE_ADMIN, ROLE_COORDINATOR, ROLE_MAN
 from volunteer_hub.db import engine
 from volunteer_hub.reference.tables import Community, Grid, StreetOffice
 from volunteer_hub.activities.tables import Activity
-from volunteer_hub.clock import local_now, local_today
+from volunteer_hub.attendance.services import Mark, mark_attendance
+from volunteer_hub.attendance.tables import Attendance
+from volunteer_hub.clock import at_minute, local_now, local_today
 from volunteer_hub.errors import DomainError
+from volunteer_hub.rewards.tables import Reward
 from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
 from volunteer_hub.shifts.services import expand_all, sign_up
 from volunteer_hub.shifts.tables import SHIFT_OPEN, Assignment, Shift
@@ -124,9 +127,11 @@ async def seed_demo() -> str:
     # Outside the seeding transaction: expansion and sign-ups run their own (IMMEDIATE) transactions.
     expansion = await expand_all()
     signed_up = await _seed_sign_ups(rng)
+    attended = await _seed_past_service(rng)
+    rewards = await _seed_rewards()
     return (f"demo district ready: {len(grids)} grids, {len(SCHOOL_NAMES)} schools, 30 sites, {added} volunteers added, "
             f"{requests} escort requests, {activities} Friday activities, {expansion.created} shifts created, "
-            f"{signed_up} sign-ups added")
+            f"{signed_up} sign-ups added, {attended} past attendances recorded, {rewards} rewards added")
 
 
 async def _seed_volunteers(rng: random.Random, grids: list[Grid], units: list[Unit]) -> int:
@@ -299,5 +304,77 @@ async def _seed_sign_ups(rng: random.Random) -> int:
             except DomainError:
                 continue  # not eligible, busy, or outside their availability: try someone else
             wanted -= 1
+            added += 1
+    return added
+
+
+PAST_SCHOOL_DAYS = 5
+REWARDS = [("志愿者徽章贴纸", 20, 200), ("环保购物袋", 100, 100), ("晴雨伞", 300, 50), ("保温杯", 800, 30),
+           ("电影票两张", 1200, 20)]
+
+
+async def _seed_past_service(rng: random.Random) -> int:
+    """The last school week's morning escorts at each main crossing and the last two Fridays'
+    activities, with their volunteers' attendance marked by the manager, so hours, points, badges and
+    the boards have something to show. Only when no attendance exists yet."""
+    if await Attendance.count() > 0:
+        return 0
+    manager = await User.objects().where(User.login == "manager").first()
+    today = local_today()
+    school_days = [today - dt.timedelta(days=n) for n in range(1, 10) if (today - dt.timedelta(days=n)).weekday() < 5]
+    fridays = [today - dt.timedelta(days=(today.weekday() - 4) % 7 or 7) - dt.timedelta(weeks=n) for n in range(2)]
+    places: list[tuple[str, dict]] = []
+    for request in await EscortRequest.objects().where((EscortRequest.slot == "arrival") & (EscortRequest.status == "active")):
+        crossing = await Crossing.objects().where(Crossing.id == request.crossing).first()
+        if crossing.kind != "crossing":
+            continue
+        school = await School.objects().where(School.id == request.school).first()
+        bell = await BellSchedule.objects().where(BellSchedule.school == school.id).first()
+        for day in school_days[:PAST_SCHOOL_DAYS]:
+            places.append((f"demo-past:escort:{request.id}:{day.isoformat()}", {
+                "escort_request": request.id, "school": school.id, "crossing": crossing.id, "grid": school.grid,
+                "kind": "escort", "slot": "arrival", "title": f"{school.name} · {crossing.name}", "day": day,
+                "starts_at": at_minute(day, bell.arrival_start), "ends_at": at_minute(day, bell.arrival_end),
+                "latitude": crossing.latitude, "longitude": crossing.longitude, "seats_min": request.seats_min,
+                "seats_ideal": request.seats_ideal, "seats_max": request.seats_ideal, "priority": 5 + crossing.priority}))
+    for activity in await Activity.objects():
+        site = await Site.objects().where(Site.id == activity.site).first()
+        for day in fridays:
+            places.append((f"demo-past:activity:{activity.id}:{day.isoformat()}", {
+                "activity": activity.id, "site": site.id, "grid": site.grid, "kind": activity.kind,
+                "title": f"{activity.title} · {site.name}", "day": day,
+                "starts_at": at_minute(day, activity.start_minute), "ends_at": at_minute(day, activity.end_minute),
+                "latitude": site.latitude, "longitude": site.longitude, "seats_min": activity.seats_min,
+                "seats_ideal": activity.seats_max, "seats_max": activity.seats_max, "adults_only": False,
+                "required_skills": "", "priority": 2}))
+    volunteers = await Volunteer.select(Volunteer.id).where(Volunteer.birth_year <= today.year - 18).order_by(Volunteer.id)
+    regulars = [row["id"] for row in volunteers][:120]  # a keen core, so some people reach several escorts
+    recorded = 0
+    for key, values in places:
+        shift = await Shift.objects().where(Shift.source_key == key).first()
+        if shift is None:
+            shift = Shift(source_key=key, status=SHIFT_OPEN, **values)
+            await shift.save()
+        people = rng.sample(regulars, min(len(regulars), rng.randint(1, max(1, min(values["seats_max"], 4)))))
+        marks = []
+        for volunteer_id in people:
+            await Assignment(shift=shift.id, volunteer=volunteer_id, status="confirmed", source="self").save()
+            roll = rng.random()
+            length = int((values["ends_at"] - values["starts_at"]).total_seconds() // 60)
+            if roll < 0.8:
+                marks.append(Mark(volunteer_id, "present"))
+            elif roll < 0.9:
+                marks.append(Mark(volunteer_id, "late", minutes=max(1, length - 15)))
+            else:
+                marks.append(Mark(volunteer_id, "no_show"))
+        recorded += await mark_attendance(manager, shift.id, marks)
+    return recorded
+
+
+async def _seed_rewards() -> int:
+    added = 0
+    for name, cost, stock in REWARDS:
+        if not await Reward.exists().where(Reward.name == name):
+            await Reward(name=name, points_cost=cost, stock=stock, active_from=local_today() - dt.timedelta(days=30)).save()
             added += 1
     return added

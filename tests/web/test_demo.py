@@ -9,6 +9,11 @@ from support import log_in, page_text
 from volunteer_hub import demo
 from volunteer_hub.accounts.tables import User
 from volunteer_hub.activities.tables import Activity
+from volunteer_hub.attendance.tables import Attendance
+from volunteer_hub.incentives.tables import BadgeGrant
+from volunteer_hub.points.services import balances_that_disagree_with_the_ledger
+from volunteer_hub.points.tables import PointsEntry
+from volunteer_hub.rewards.tables import Reward
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.schools.tables import EscortRequest, School
 from volunteer_hub.shifts.tables import Assignment, Shift
@@ -29,10 +34,16 @@ async def test_demo_district_is_idempotent_and_its_accounts_work(client):
     assert await Shift.count().where(Shift.kind == "escort") > 500
     assert await Shift.count().where(Shift.kind != "escort") >= 24
     assert programmes[3] > 50
+    # Last week's service: attendance turned into points and badges; the shop has items.
+    assert await Attendance.count() > 100
+    assert await PointsEntry.count() > 100 and await balances_that_disagree_with_the_ledger() == {}
+    assert await BadgeGrant.count().where(BadgeGrant.badge == "first_escort") > 10
+    assert await Reward.count() == 5
     second = await demo.seed_demo()
     assert "0 volunteers added" in second and "0 shifts created" in second
     assert [await table.count() for table in (User, Grid, School, Site, Volunteer, AvailabilityWindow)] == counts
     assert [await table.count() for table in (EscortRequest, Activity, Shift, Assignment)] == programmes
+    assert "0 past attendances recorded, 0 rewards added" in second
     assert "already has accounts" in await demo.seed_demo_if_empty()
 
     for login, (role, _name, password) in demo.DEMO_ACCOUNTS.items():
