@@ -206,7 +206,12 @@ class ProblemIndex:
             self.volunteer_pairs[v].append(p)
 
     def pair_costs(self) -> np.ndarray:
-        """Per pair: distance from home plus preferences missed, in objective units."""
+        """Per pair: distance from home plus preferences missed, in objective units (computed once)."""
+        if getattr(self, "_pair_costs", None) is None:
+            self._pair_costs = self._compute_pair_costs()
+        return self._pair_costs
+
+    def _compute_pair_costs(self) -> np.ndarray:
         weights = self.problem.weights
         cost = weights.distance_per_km * self.pair_distance // 1000
         preference_cost = np.zeros(len(cost), dtype=np.int64)

@@ -288,8 +288,11 @@ class Fairness:
 
 class PreferencesAndDistance:
     def apply(self, f: Formulation, index: ProblemIndex) -> None:
-        for p, cost in enumerate(index.pair_costs().tolist()):
-            f.add_cost("preferences_distance", p, cost)
+        costs = index.pair_costs()
+        nonzero = np.flatnonzero(costs)
+        term = f.costs["preferences_distance"]
+        for p, cost in zip(nonzero.tolist(), costs[nonzero].tolist()):
+            term[p] = term.get(p, 0) + cost
 
 
 class Continuity:
@@ -305,32 +308,39 @@ class Continuity:
 
     def apply(self, f: Formulation, index: ProblemIndex) -> None:
         weight = index.problem.weights.continuity
-        if not weight:
+        if not weight or not f.num_pairs:
             return
-        groups: dict[tuple, list[int]] = defaultdict(list)
-        for p, (v, j) in enumerate(zip(index.pair_volunteer.tolist(), index.pair_shift.tolist())):
-            shift = index.shifts[j]
-            groups[(v, shift.place, shift.slot, index.s_week[j])].append(p)
+        # group the pairs by (volunteer, place, slot, week) with one sort over integer keys
+        code_of: dict[tuple, int] = {}
+        shift_code = np.array([code_of.setdefault((s.place, s.slot, index.s_week[j]), len(code_of)) for j, s in enumerate(index.shifts)], dtype=np.int64)
+        keys = index.pair_volunteer * len(code_of) + shift_code[index.pair_shift]
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(order)])
+        single = sizes == 1
+        # a single pair counts once on both sides of the per-person inequality: cost on the pair
+        singles = order[starts[single]]
+        f.costs["continuity"].update(zip(singles.tolist(), [weight] * len(singles)))
         distinct_of: dict[int, list[int]] = defaultdict(list)  # per volunteer, their "distinct" vars
         repeated_pairs: dict[int, list[int]] = defaultdict(list)  # pairs in groups of two or more
-        for (v, *_), pairs in groups.items():
-            if len(pairs) == 1:
-                f.add_cost("continuity", pairs[0], weight)
-                continue  # a single pair counts once on both sides of the inequality
+        owners = index.pair_volunteer
+        for first, size in zip(starts[~single].tolist(), sizes[~single].tolist()):
+            pairs = order[first : first + size].tolist()
+            v = int(owners[pairs[0]])
             distinct_of[v].append(self._distinct(f, weight, pairs, index.volunteers[v].max_shifts_per_week))
             repeated_pairs[v] += pairs
         for v, distinct in distinct_of.items():
             low = 1 - int(index.fairness_allowance[v])
             if v in f.excess_var:
                 # shifts in repeated groups = load - shifts in single groups
-                singles = sorted(set(index.volunteer_pairs[v]) - set(repeated_pairs[v]))
-                variables = distinct + [f.excess_var[v], f.load_var[v]] + singles
-                coefficients = [1] * (len(distinct) + 1) + [-1] + [1] * len(singles)
+                singles_of_v = sorted(set(index.volunteer_pairs[v]) - set(repeated_pairs[v]))
+                variables = distinct + [f.excess_var[v], f.load_var[v]] + singles_of_v
+                coefficients = [1] * (len(distinct) + 1) + [-1] + [1] * len(singles_of_v)
             else:
                 variables = distinct + repeated_pairs[v]
                 coefficients = [1] * len(distinct) + [-1] * len(repeated_pairs[v])
             f.add_row(variables, coefficients, low, float("inf"))
-
 
     @staticmethod
     def _distinct(f: Formulation, weight: int, pairs: list[int], most: int) -> int:
