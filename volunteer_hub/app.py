@@ -16,7 +16,7 @@ from volunteer_hub.accounts.controllers import THROTTLE_STORE, AuthApi, LoginPag
 from volunteer_hub.reference.controllers import ReferenceApi, ReferencePages
 from volunteer_hub.activities.controllers import ActivityApi, ActivityPages
 from volunteer_hub.attendance.controllers import AttendanceApi, AttendancePages
-from volunteer_hub.incentives.controllers import IncentiveApi, IncentivePages
+from volunteer_hub.incentives.controllers import EvaluationPages, IncentiveApi, IncentivePages
 from volunteer_hub.notifications.controllers import NotificationApi, NotificationPages
 from volunteer_hub.rewards.controllers import RewardApi, RewardPages
 from volunteer_hub.schools.controllers import EscortRequestPages, SchoolApi, SchoolPages
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             NotificationPages,
             AttendancePages,
             IncentivePages,
+            EvaluationPages,
             RewardPages,
             AuthApi,
             StaffAccountApi,

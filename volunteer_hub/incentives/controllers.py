@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.plugins.flash import flash
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from volunteer_hub.accounts.tables import ROLE_ADMIN, ROLE_COORDINATOR, ROLE_MANAGER, ROLE_VOLUNTEER
 from volunteer_hub.clock import local_today
 from volunteer_hub.errors import NotFound, ValidationFailed
 from volunteer_hub.i18n import gettext as _
-from volunteer_hub.incentives import services
+from volunteer_hub.incentives import evaluation, services
 from volunteer_hub.volunteers.services import ACTIVITY_KINDS, kind_label, volunteer_for_user
 from volunteer_hub.web.auth import current_user, roles_required
 from volunteer_hub.web.forms import FormReader
@@ -145,3 +146,68 @@ class IncentiveApi(Controller):
         if badge is None:
             raise NotFound(_("No such badge."))
         return services.open_badge_class(badge, str(request.base_url).rstrip("/"))
+
+
+# ---------------------------------------------------------------------------------- evaluation
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _quarter_params(year: str | None, quarter: str | None, pool: str | None, threshold: str | None
+                    ) -> tuple[int, int, Decimal, int]:
+    today = local_today()
+    try:
+        year_value = int(year) if year else today.year
+        quarter_value = int(quarter) if quarter else (today.month - 1) // 3 + 1
+        pool_value = Decimal(pool) if pool else Decimal(0)
+        threshold_value = int(threshold) if threshold else 0
+    except (ValueError, InvalidOperation) as error:
+        raise ValidationFailed(_("Please give numbers for the year, quarter, pool and threshold.")) from error
+    evaluation.quarter_bounds(year_value, quarter_value)  # refuses an impossible quarter
+    return year_value, quarter_value, pool_value, threshold_value
+
+
+def _download(body: bytes, filename: str, media_type: str) -> Response:
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+class EvaluationPages(Controller):
+    path = "/evaluation"
+    guards = [staff_only]
+    include_in_schema = False
+
+    @get("/")
+    async def quarter(self, request: Request, year: FromQuery[str | None] = None, quarter: FromQuery[str | None] = None,
+                      pool: FromQuery[str | None] = None, threshold: FromQuery[str | None] = None) -> Template:
+        y, q, money, bar = _quarter_params(year, quarter, pool, threshold)
+        units = await evaluation.unit_scores(y, q)
+        split = evaluation.award_split(units, money, bar)
+        return render(request, "incentives/evaluation.html", year=y, quarter=q, pool=money, threshold=bar, units=units,
+                      split=split, grids=await evaluation.grid_scores(y, q), roll=await evaluation.honour_roll(y, q),
+                      query=f"year={y}&quarter={q}&pool={money}&threshold={bar}")
+
+    @get("/quarter.xlsx")
+    async def quarter_xlsx(self, year: FromQuery[str | None] = None, quarter: FromQuery[str | None] = None,
+                           pool: FromQuery[str | None] = None, threshold: FromQuery[str | None] = None) -> Response:
+        y, q, money, bar = _quarter_params(year, quarter, pool, threshold)
+        return _download(evaluation.to_xlsx(await evaluation.quarter_sheets(y, q, money, bar)), f"evaluation-{y}-Q{q}.xlsx", XLSX)
+
+    @get("/quarter.csv")
+    async def quarter_csv(self, year: FromQuery[str | None] = None, quarter: FromQuery[str | None] = None,
+                          pool: FromQuery[str | None] = None, threshold: FromQuery[str | None] = None,
+                          sheet: FromQuery[int] = 0) -> Response:
+        y, q, money, bar = _quarter_params(year, quarter, pool, threshold)
+        sheets = list((await evaluation.quarter_sheets(y, q, money, bar)).values())
+        if not 0 <= sheet < len(sheets):
+            raise ValidationFailed(_("No such table."))
+        return _download(evaluation.to_csv(sheets[sheet]), f"evaluation-{y}-Q{q}-{sheet + 1}.csv", "text/csv; charset=utf-8")
+
+    @get("/year")
+    async def year(self, request: Request, year: FromQuery[str | None] = None) -> Template:
+        y, _q, _money, _bar = _quarter_params(year, "1", None, None)
+        return render(request, "incentives/year.html", year=y, rows=await evaluation.year_summary(y))
+
+    @get("/year.xlsx")
+    async def year_xlsx(self, year: FromQuery[str | None] = None) -> Response:
+        y, _q, _money, _bar = _quarter_params(year, "1", None, None)
+        return _download(evaluation.to_xlsx(await evaluation.year_sheets(y)), f"evaluation-{y}.xlsx", XLSX)
