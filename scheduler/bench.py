@@ -127,6 +127,9 @@ def solve_and_measure(problem_path: Path, method: str, time_limit: float, worker
         "weighted_min_need": need_weighted,
         "gini": fairness_gini(problem, result.assignments),
         "verified": "ok" if verdict.ok else f"{len(verdict.violations)} violations",
+        "first_gap": result.stats.get("hint_gap"),
+        "returned_hint": bool(result.stats.get("returned_hint")),
+        "improved": result.stats.get("hint_objective") is not None and result.objective < result.stats["hint_objective"],
         "pairs": result.stats.get("pairs"),
         "variables": result.stats.get("variables"),
         "shifts": len(problem.shifts),
@@ -225,18 +228,19 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
             + (f" ({any_row.get('shifts', 0):,} shifts, {any_row.get('seats', 0):,} ideal seats, {any_row.get('pairs', 0):,} possible pairs)" if any_row else "")
         )
         lines.append("")
-        lines.append("| method | status | objective | bound | gap | build s | first feasible s | first solver solution s | wall s | peak MB | min seats (priority-weighted) | coverage min | coverage ideal | Gini load/offer | verify |")
-        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        lines.append("| method | status | objective | bound | gap at the limit | build s | first feasible s | gap of first feasible | first solver solution s | wall s | peak MB | min seats (priority-weighted) | coverage min | coverage ideal | Gini load/offer | verify |")
+        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for method in ("cpsat", "greedy", "mip"):
             row = rows.get(method)
             if row is None:
                 continue
             if "error" in row:
-                lines.append(f"| {method} | error: {row['error']} | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | | | | | |")
+                lines.append(f"| {method} | error: {row['error']} | | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | | | | | |")
                 continue
+            status = row["status"] + (" (start schedule only)" if row["returned_hint"] else "")
             lines.append(
-                f"| {method} | {row['status']} | {_f(row['objective'], ',')} | {_f(row['bound'], ',.0f')} | {_f(row['gap'], '.2%')} | "
-                f"{_f(row['build_s'])} | {_f(row['first_s'])} | {_f(row['first_solver_s'])} | {_f(row['wall_s'])} | {_f(row['peak_mb'], ',.0f')} | "
+                f"| {method} | {status} | {_f(row['objective'], ',')} | {_f(row['bound'], ',.0f')} | {_f(row['gap'], '.2%')} | "
+                f"{_f(row['build_s'])} | {_f(row['first_s'])} | {_f(row['first_gap'], '.2%')} | {_f(row['first_solver_s'])} | {_f(row['wall_s'])} | {_f(row['peak_mb'], ',.0f')} | "
                 f"{row['weighted_min_seats']:,} / {row['weighted_min_need']:,} | {row['coverage_min']:.2%} | {row['coverage_ideal']:.2%} | "
                 f"{row['gini']:.3f} | {row['verified']} |"
             )
@@ -274,7 +278,9 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
         lines.append("Targets (district week, CP-SAT): " + "; ".join([
             f"build {d['build_s']:.1f} s (target < 10 s: {'met' if d['build_s'] < 10 else 'MISSED'})",
             f"first feasible {d['first_s']:.1f} s after the build (target < 10 s: {'met' if d['first_s'] is not None and d['first_s'] < 10 else 'MISSED'})",
-            f"gap {d['gap']:.2%} at the limit (target <= 1% within 60 s: {'met' if d['gap'] is not None and d['gap'] <= 0.01 and d['wall_s'] <= 60 + d['build_s'] + 15 else 'MISSED'})",
+            f"gap {_f(d['first_gap'], '.2%')} with the first feasible schedule, {d['build_s'] + (d['first_s'] or 0):.1f} s after the start, "
+            f"and {d['gap']:.2%} at the end, {d['wall_s']:.1f} s after the start "
+            f"(target <= 1% within 60 s: {'met' if (d['gap'] <= 0.01 and d['wall_s'] <= 60) or (d['first_gap'] is not None and d['first_gap'] <= 0.01 and d['build_s'] + (d['first_s'] or 0) <= 60) else 'MISSED'})",
             f"peak memory {d['peak_mb']:,.0f} MB (target < 2,048 MB: {'met' if d['peak_mb'] < 2048 else 'MISSED'})",
         ]) + ".")
         lines.append("")

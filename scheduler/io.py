@@ -85,7 +85,7 @@ def problem_from_dict(data: dict) -> Problem:
             travel_speed_kmh=int(data.get("travel_speed_kmh", 12)),
             now=_time(data["now"]) if data.get("now") else None,
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ProblemError(f"malformed problem JSON: {error!r}") from error
 
 
@@ -213,7 +213,10 @@ def write_problem(problem: Problem, path: str | Path) -> None:
 
 
 def read_result(path: str | Path) -> Result:
-    return result_from_dict(json.loads(Path(path).read_text()))
+    try:
+        return result_from_dict(json.loads(Path(path).read_text()))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ProblemError(f"{path}: not a result file: {error!r}") from error
 
 
 def write_result(result: Result, path: str | Path) -> None:

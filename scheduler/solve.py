@@ -70,6 +70,7 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         stats["hint_s"] = first_s
         hint_objective = sum(hint_terms.values())
         stats["hint_objective"] = hint_objective
+        stats["hint_gap"] = _gap(hint_objective, relaxation.bound)
         if options.progress is not None:
             filled = Counter(index.pair_shift[np.flatnonzero(hint_pairs)].tolist())
             missing = sum(max(0, s.min_seats - filled[j]) for j, s in enumerate(index.shifts))

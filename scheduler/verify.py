@@ -40,10 +40,14 @@ def _naive(moment: datetime) -> datetime:
     return moment.replace(tzinfo=None)
 
 
-def _available(volunteer: Volunteer, shift: Shift) -> bool:
+def _windows(volunteer: Volunteer) -> list[tuple[datetime, datetime]]:
+    return sorted((_naive(a.start), _naive(a.end)) for a in volunteer.availability)
+
+
+def _available(volunteer: Volunteer, shift: Shift, windows: list | None = None) -> bool:
     """Is the whole shift inside the volunteer's availability (adjacent windows joined)?"""
     needed_from, needed_to = _naive(shift.start), _naive(shift.end)
-    windows = sorted((_naive(a.start), _naive(a.end)) for a in volunteer.availability)
+    windows = _windows(volunteer) if windows is None else windows
     covered_to = None
     for start, end in windows:
         if covered_to is not None and start <= covered_to:
@@ -57,12 +61,12 @@ def _available(volunteer: Volunteer, shift: Shift) -> bool:
     return False
 
 
-def _eligible(volunteer: Volunteer, shift: Shift) -> bool:
+def _eligible(volunteer: Volunteer, shift: Shift, windows: list | None = None) -> bool:
     return (
         volunteer.age >= shift.min_age
         and shift.skills_for_all <= volunteer.skills
         and _distance_m(volunteer.home.x_m, volunteer.home.y_m, shift.location.x_m, shift.location.y_m) <= volunteer.max_travel_m
-        and _available(volunteer, shift)
+        and _available(volunteer, shift, windows)
     )
 
 
@@ -93,11 +97,12 @@ def _eligible_counts(problem: Problem, shifts: list[Shift]) -> list[int]:
     for volunteer in problem.volunteers:
         reach = volunteer.max_travel_m // cell + 1
         cx, cy = volunteer.home.x_m // cell, volunteer.home.y_m // cell
+        windows = _windows(volunteer)
         count = 0
         for gx in range(cx - reach, cx + reach + 1):
             for gy in range(cy - reach, cy + reach + 1):
                 for shift in buckets.get((gx, gy), ()):
-                    if _eligible(volunteer, shift):
+                    if _eligible(volunteer, shift, windows):
                         count += 1
         counts.append(count)
     return counts

@@ -171,6 +171,13 @@ def test_command_line_reports_bad_input_clearly(tmp_path, capsys):
     path.write_text(json.dumps({"volunteers": [{"id": "v"}]}))
     assert main(["solve", str(path), "--out", str(tmp_path / "r.json")]) == 2
     assert "malformed" in capsys.readouterr().err
+    path.write_text("[1, 2]")
+    assert main(["solve", str(path), "--out", str(tmp_path / "r.json")]) == 2
+    assert "malformed" in capsys.readouterr().err
+    write_problem(problem([volunteer("v")], [shift("s")]), path)
+    (tmp_path / "r.json").write_text("[1, 2]")
+    assert main(["verify", str(path), str(tmp_path / "r.json")]) == 2
+    assert "not a result file" in capsys.readouterr().err
 
 
 def test_past_shift_assignments_are_left_out_and_locks_there_ignored():
