@@ -223,3 +223,59 @@ def test_manager_week_overview_shows_the_demo_month(live_server, phone_page):
     assert page.get_by_role("heading", name=re.compile("一周总览")).is_visible()
     assert page.locator(".overview a.cell").count() > 50
     screenshot(page, "manager-overview")
+
+
+def _run(coroutine_function):
+    """Run database set-up in another thread: Playwright's sync API keeps this thread's loop busy."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine_function()).result()
+
+
+def test_volunteer_checks_in_by_qr_link_and_sees_points_and_the_leaderboard(live_server, phone_page):
+    async def shift_happening_now() -> int:
+        from volunteer_hub.accounts.tables import User
+        from volunteer_hub.clock import local_now
+        from volunteer_hub.shifts.tables import Assignment, Shift
+        from volunteer_hub.sites.tables import Site
+        from volunteer_hub.volunteers.tables import Volunteer
+
+        site = await Site.objects().first()
+        start = local_now().replace(second=0) - dt.timedelta(minutes=5)
+        shift = Shift(source_key="browser:now", site=site.id, grid=site.grid, kind="cleanup", title="浏览器测试清扫",
+                      day=start.date(), starts_at=start, ends_at=start + dt.timedelta(minutes=60),
+                      latitude=site.latitude, longitude=site.longitude, seats_min=1, seats_ideal=2, seats_max=2,
+                      adults_only=False, priority=2)
+        await shift.save()
+        user = await User.objects().where(User.login == "13800000002").first()
+        volunteer = await Volunteer.objects().where(Volunteer.user == user.id).first()
+        await Assignment(shift=shift.id, volunteer=volunteer.id, status="confirmed", source="self").save()
+        return shift.id
+
+    shift_id = _run(shift_happening_now)
+    page = phone_page
+    # The coordinator's phone shows the code; its link is what the code holds.
+    _log_in(page, live_server, "manager", "Manager2026demo")
+    page.goto(f"{live_server}/shifts/{shift_id}/attendance")
+    assert page.locator(".qr svg").is_visible()
+    screenshot(page, "attendance-qr")
+    link = page.get_by_role("link", name="签到链接").get_attribute("href")
+
+    _log_in(page, live_server, "13800000002", "Volunteer2026")
+    page.goto(link)
+    page.get_by_role("button", name="签到").click()
+    assert page.get_by_text("签到成功").is_visible()
+    page.get_by_role("button", name="签退").click()
+    assert page.get_by_text("签退成功").is_visible()
+    screenshot(page, "checked-out")
+    page.get_by_role("link", name="我的服务时长").first.click()
+    assert page.get_by_text("浏览器测试清扫").is_visible()
+
+    page.get_by_role("link", name="排行榜").click()
+    page.wait_for_url("**/leaderboard")
+    assert page.locator("ol.board li").count() >= 3  # the demo's past week has earned points
+    page.get_by_role("link", name="单位").click()
+    assert page.locator("ol.board li").first.is_visible()
+    screenshot(page, "leaderboard")

@@ -146,13 +146,11 @@ async def _sync(owner_condition, desired: dict[str, dict]) -> ExpansionSummary:
             if shift is None:
                 if values["starts_at"] <= now:
                     continue  # already begun: nobody could sign up for it any more
-                try:
-                    await Shift(source_key=key, status=SHIFT_OPEN, **values).save()
-                except Exception as error:
-                    if not is_unique_violation(error):  # another expansion made it a moment ago
-                        raise
-                    continue
-                summary.created += 1
+                # ON CONFLICT: another expansion may have made it a moment ago; an error here would abort
+                # the caller's whole transaction on PostgreSQL.
+                made = await Shift.insert(Shift(source_key=key, status=SHIFT_OPEN, **values)).on_conflict(
+                    target=Shift.source_key, action="DO NOTHING").returning(Shift.id)
+                summary.created += len(made)
                 continue
             if shift.starts_at <= now:
                 continue
