@@ -17,6 +17,7 @@ Threads share the machine's cores: CP-SAT releases the GIL while it solves; each
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -313,8 +314,10 @@ def _full_model_worker(instance: Instance, incumbent: _Incumbent, clock: _Clock,
     solver.parameters.linearization_level = 2
     status = solver.solve(nrp_model.model, _FullModelCallback(instance, nrp_model, incumbent))
     outcome["status"] = solver.status_name(status)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        outcome["bound"] = solver.best_objective_bound
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
+        # With no solution of its own (UNKNOWN) the solver still proved this lower bound.
+        if math.isfinite(solver.best_objective_bound):
+            outcome["bound"] = solver.best_objective_bound
     if status == cp_model.OPTIMAL:
         incumbent.stop.set()  # nothing left to find
 
