@@ -324,11 +324,24 @@ class Continuity:
         f.costs["continuity"].update(zip(singles.tolist(), [weight] * len(singles)))
         distinct_of: dict[int, list[int]] = defaultdict(list)  # per volunteer, their "distinct" vars
         repeated_pairs: dict[int, list[int]] = defaultdict(list)  # pairs in groups of two or more
-        owners = index.pair_volunteer
+        owners = index.pair_volunteer.tolist()
+        order_list = order.tolist()
+        weekly = [max(v.max_shifts_per_week, 1) for v in index.volunteers]
+        # z = 1 if any pair of the group is chosen, as one row sum(pairs) <= most * z: short for
+        # the LP (the per-person inequality below does the tightening). Written in bulk.
+        cost = f.costs["continuity"]
+        neg_inf = float("-inf")
         for first, size in zip(starts[~single].tolist(), sizes[~single].tolist()):
-            pairs = order[first : first + size].tolist()
-            v = int(owners[pairs[0]])
-            distinct_of[v].append(self._distinct(f, weight, pairs, index.volunteers[v].max_shifts_per_week))
+            pairs = order_list[first : first + size]
+            v = owners[pairs[0]]
+            z = len(f.lower)
+            f.lower.append(0)
+            f.upper.append(1)
+            most = min(size, weekly[v])
+            f.rows.append((pairs + [z], [1] * size + [-most], neg_inf, 0))
+            f.definitions.append(AuxDefinition(z, "any", 0, [(pairs, [], 0)]))
+            cost[z] = weight
+            distinct_of[v].append(z)
             repeated_pairs[v] += pairs
         for v, distinct in distinct_of.items():
             low = 1 - int(index.fairness_allowance[v])
@@ -341,16 +354,6 @@ class Continuity:
                 variables = distinct + repeated_pairs[v]
                 coefficients = [1] * len(distinct) + [-1] * len(repeated_pairs[v])
             f.add_row(variables, coefficients, low, float("inf"))
-
-    @staticmethod
-    def _distinct(f: Formulation, weight: int, pairs: list[int], most: int) -> int:
-        """z = 1 if any of the pairs is chosen, as one row sum(pairs) <= most * z: short for the LP
-        (the per-person inequality above does the tightening)."""
-        z = f.new_var(0, 1)
-        f.add_row(pairs + [z], [1] * len(pairs) + [-min(len(pairs), max(most, 1))], float("-inf"), 0)
-        f.definitions.append(AuxDefinition(z, "any", 0, [(pairs, [], 0)]))
-        f.add_cost("continuity", z, weight)
-        return z
 
 
 class TeamsTogether:
