@@ -12,7 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from piccolo.query.functions.aggregate import Count, Sum
+from piccolo.query.functions.aggregate import Sum
 
 from volunteer_hub.accounts.tables import ROLE_ADMIN, ROLE_MANAGER, User
 from volunteer_hub.attendance.tables import NO_SHOW, Attendance
@@ -21,7 +21,8 @@ from volunteer_hub.db import is_unique_violation
 from volunteer_hub.errors import Conflict, Forbidden, ValidationFailed
 from volunteer_hub.i18n import gettext as _
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
-from volunteer_hub.points.tables import PointsEntry
+from volunteer_hub.points.services import period_start as points_period_start
+from volunteer_hub.points.tables import PointsPeriodTotal
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.shifts.tables import Shift
 from volunteer_hub.volunteers.services import ACTIVITY_KINDS
@@ -274,18 +275,6 @@ BOARDS = ("volunteers", "units", "grids")
 BOARD_SIZE = 50
 
 
-def period_start(period: str, today: dt.date) -> dt.date | None:
-    if period == "week":
-        return today - dt.timedelta(days=today.weekday())
-    if period == "month":
-        return today.replace(day=1)
-    if period == "quarter":
-        return today.replace(month=3 * ((today.month - 1) // 3) + 1, day=1)
-    if period == "year":
-        return today.replace(month=1, day=1)
-    return None
-
-
 def masked(name: str) -> str:
     """张小明 -> 张*明, 张明 -> 张*: recognisable to the person, not to strangers."""
     if len(name) <= 1:
@@ -302,32 +291,23 @@ class BoardRow:
 
 
 async def leaderboard(board: str, period: str, viewer_volunteer_id: int | None = None) -> list[BoardRow]:
-    """Points earned in the period (spending in the shop does not lower a rank): top 50."""
+    """Points earned in the period (spending in the shop does not lower a rank): top 50, read from the
+    period totals the ledger keeps."""
     if board not in BOARDS or period not in PERIODS:
         raise ValidationFailed(_("Please choose a board and a period from the lists."))
-    earned = (PointsEntry.source != "redemption")
-    start = period_start(period, local_today())
-    if start is not None:
-        # The ledger's clock is UTC; a day either way at the period's edge does not change a board.
-        earned &= PointsEntry.created_at >= dt.datetime.combine(start, dt.time(), tzinfo=dt.timezone.utc)
+    start = points_period_start(period, local_today())
+    in_period = (PointsPeriodTotal.period == period) & (PointsPeriodTotal.period_start == start)
     if board == "volunteers":
-        key = PointsEntry.volunteer
-        query = PointsEntry.select(key, Sum(PointsEntry.amount, alias="points")).where(
-            earned & (PointsEntry.volunteer.hide_from_boards == False))  # noqa: E712
-    elif board == "units":
-        key = PointsEntry.volunteer.unit
-        query = PointsEntry.select(key.as_alias("group_id"), Sum(PointsEntry.amount, alias="points")).where(
-            earned & key.is_not_null())
-    else:
-        key = PointsEntry.volunteer.home_grid
-        query = PointsEntry.select(key.as_alias("group_id"), Sum(PointsEntry.amount, alias="points")).where(earned)
-    rows = await query.group_by(key).order_by(Sum(PointsEntry.amount), ascending=False).limit(BOARD_SIZE)
-    if board == "volunteers":
-        ids = [row["volunteer"] for row in rows]
-        names = {row["id"]: row["name"] for row in await Volunteer.select(Volunteer.id, Volunteer.name).where(
-            Volunteer.id.is_in(ids or [-1]))}
-        return [BoardRow(rank=n + 1, name=masked(names[row["volunteer"]]), points=int(row["points"]),
+        rows = await PointsPeriodTotal.select(
+            PointsPeriodTotal.volunteer, PointsPeriodTotal.earned, PointsPeriodTotal.volunteer.name.as_alias("name"),
+        ).where(in_period & (PointsPeriodTotal.volunteer.hide_from_boards == False)).order_by(  # noqa: E712
+            PointsPeriodTotal.earned, ascending=False).order_by(PointsPeriodTotal.volunteer).limit(BOARD_SIZE)
+        return [BoardRow(rank=n + 1, name=masked(row["name"]), points=row["earned"],
                          is_me=row["volunteer"] == viewer_volunteer_id) for n, row in enumerate(rows)]
+    key = PointsPeriodTotal.volunteer.unit if board == "units" else PointsPeriodTotal.volunteer.home_grid
+    condition = in_period & key.is_not_null() if board == "units" else in_period
+    rows = await PointsPeriodTotal.select(key.as_alias("group_id"), Sum(PointsPeriodTotal.earned, alias="points")).where(
+        condition).group_by(key).order_by(Sum(PointsPeriodTotal.earned), ascending=False).limit(BOARD_SIZE)
     table = Unit if board == "units" else Grid
     ids = [row["group_id"] for row in rows]
     names = {row["id"]: row["name"] for row in await table.select(table.id, table.name).where(table.id.is_in(ids or [-1]))}

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Sum
 
+from volunteer_hub.clock import local_today
 from volunteer_hub.db import for_update
-from volunteer_hub.points.tables import POINT_SOURCES, PointsBalance, PointsEntry
+from volunteer_hub.points.tables import POINT_SOURCES, PointsBalance, PointsEntry, PointsPeriodTotal
 from volunteer_hub.volunteers.tables import Volunteer
 
 
@@ -33,12 +34,62 @@ async def add_entry(volunteer_id: int, amount: int, *, rule: str, source: str, k
     await PointsEntry(volunteer=volunteer_id, amount=amount, rule=rule, source=source, source_id=source_id,
                       idempotency_key=key, created_by=created_by, note=note[:200]).save()
     now = dt.datetime.now(dt.timezone.utc)
+    if source != "redemption":
+        await _add_to_period_totals(volunteer_id, amount, local_today())
     moved = await PointsBalance.update({PointsBalance.balance: PointsBalance.balance + amount,
                                         PointsBalance.updated_at: now}).where(
         PointsBalance.volunteer == volunteer_id).returning(PointsBalance.id)
     if not moved:
         await PointsBalance(volunteer=volunteer_id, balance=amount, updated_at=now).save()
     return True
+
+
+PERIODS = ("week", "month", "quarter", "year", "all")
+ALL_TIME_START = dt.date(2000, 1, 1)
+
+
+def period_start(period: str, day: dt.date) -> dt.date:
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    if period == "quarter":
+        return day.replace(month=3 * ((day.month - 1) // 3) + 1, day=1)
+    if period == "year":
+        return day.replace(month=1, day=1)
+    return ALL_TIME_START
+
+
+async def _add_to_period_totals(volunteer_id: int, amount: int, day: dt.date) -> None:
+    for period in PERIODS:
+        start = period_start(period, day)
+        updated = await PointsPeriodTotal.update({PointsPeriodTotal.earned: PointsPeriodTotal.earned + amount}).where(
+            (PointsPeriodTotal.volunteer == volunteer_id) & (PointsPeriodTotal.period == period)
+            & (PointsPeriodTotal.period_start == start)).returning(PointsPeriodTotal.id)
+        if not updated:  # the volunteer row is locked: nobody else can insert this row meanwhile
+            await PointsPeriodTotal(volunteer=volunteer_id, period=period, period_start=start, earned=amount).save()
+
+
+async def rebuild_period_totals() -> int:
+    """Recompute every period total from the ledger (after a restore, or to check them). Returns rows."""
+    from zoneinfo import ZoneInfo
+
+    from volunteer_hub.settings import get_settings
+
+    zone = ZoneInfo(get_settings().timezone)
+    totals: dict[tuple[int, str, dt.date], int] = {}
+    rows = await PointsEntry.select(PointsEntry.volunteer, PointsEntry.amount, PointsEntry.created_at).where(
+        PointsEntry.source != "redemption")
+    for row in rows:
+        day = row["created_at"].astimezone(zone).date()
+        for period in PERIODS:
+            key = (row["volunteer"], period, period_start(period, day))
+            totals[key] = totals.get(key, 0) + row["amount"]
+    await PointsPeriodTotal.delete(force=True)
+    if totals:
+        await PointsPeriodTotal.insert(*[PointsPeriodTotal(volunteer=v, period=p, period_start=d, earned=e)
+                                         for (v, p, d), e in totals.items()])
+    return len(totals)
 
 
 async def total_for_source(source: str, source_id: int) -> int:
@@ -64,7 +115,7 @@ class LedgerLine:
 async def ledger(volunteer_id: int, limit: int = 100) -> list[LedgerLine]:
     rows = await PointsEntry.select(PointsEntry.amount, PointsEntry.rule, PointsEntry.source, PointsEntry.note,
                                     PointsEntry.created_at).where(PointsEntry.volunteer == volunteer_id).order_by(
-        PointsEntry.id, ascending=False).limit(limit)
+        PointsEntry.created_at, PointsEntry.id, ascending=False).limit(limit)
     return [LedgerLine(**row) for row in rows]
 
 

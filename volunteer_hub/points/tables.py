@@ -1,4 +1,4 @@
-from piccolo.columns import ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -31,3 +31,15 @@ class PointsBalance(Table):
     volunteer = ForeignKey(Volunteer, on_delete=OnDelete.cascade, unique=True)
     balance = Integer(default=0)
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class PointsPeriodTotal(Table):
+    """Points a volunteer earned (shop spending excluded) per week, month, quarter, year and in all,
+    kept by ``add_entry`` in the ledger's transaction, so a leaderboard reads 50 rows of an index
+    instead of summing millions of entries. Periods are the district's local calendar ones; ``all``
+    uses the period start 2000-01-01. Unique per volunteer, period and start (raw migration)."""
+
+    volunteer = ForeignKey(Volunteer, on_delete=OnDelete.cascade)
+    period = Varchar(length=10)
+    period_start = Date()
+    earned = Integer(default=0)
