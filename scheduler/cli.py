@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from datetime import date
 
 from scheduler.model import ProblemError, SolveOptions
@@ -95,6 +96,16 @@ def _solve(args) -> int:
     result = solve(read_problem(args.problem), options)
     write_result(result, args.out)
     short = [s for s in result.shortfalls if s.filled < s.min_seats]
+    if result.shortfalls:
+        causes = Counter()
+        for shortfall in result.shortfalls:
+            causes.update(shortfall.reasons)
+        no_one = sum(1 for s in result.shortfalls if s.no_eligible_person)
+        lead = sum(1 for s in result.shortfalls if s.lead_missing)
+        print(
+            f"shifts_below_ideal={len(result.shortfalls)} no_eligible_person={no_one} without_required_person={lead} "
+            "people_not_on_them_by_cause: " + " ".join(f"{cause}={count}" for cause, count in causes.items())
+        )
     print(f"assignments={len(result.assignments)} shifts_below_min={len(short)} build_s={result.build_s:.2f} first_solution_s={result.first_solution_s} solutions={result.solutions_found}")
     print(result.summary_line())
     return 0
