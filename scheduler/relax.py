@@ -94,80 +94,105 @@ def relax(index: ProblemIndex) -> FlowRelaxation:
                 pair_cost[p] -= 2 * weights.stability
 
     fixed = index.fixed_pairs()
-    fixed_set = set(fixed)
     big = 0
     if fixed:
         big = int(np.abs(pair_cost).sum()) + sum((weights.below_min + weights.below_ideal) * s.priority * s.max_seats for s in index.shifts) + 1
 
-    # Nodes: 0 source, 1 sink, then volunteers, shifts, overlap groups.
+    # Nodes: 0 source, 1 sink, then volunteers, shifts, lead seats, overlap groups. Arcs are
+    # written in numpy blocks.
     source, sink = 0, 1
-    vol_node = 2 + np.arange(n_vol)
-    shift_node = 2 + n_vol + np.arange(n_shifts)
+    vol_node = 2 + np.arange(n_vol, dtype=np.int64)
+    shift_node = 2 + n_vol + np.arange(n_shifts, dtype=np.int64)
     next_node = 2 + n_vol + n_shifts
-    tails: list[int] = []
-    heads: list[int] = []
-    caps: list[int] = []
-    costs: list[int] = []
+    blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    arcs_so_far = 0
 
-    def arc(tail: int, head: int, cap: int, cost: int) -> None:
-        tails.append(tail)
-        heads.append(head)
-        caps.append(cap)
-        costs.append(cost)
+    def add(tails, heads, caps, costs) -> int:
+        """Append a block of arcs; returns the number of the block's first arc."""
+        nonlocal arcs_so_far
+        tails = np.asarray(tails, dtype=np.int64)
+        count = len(tails)
+        blocks.append((tails, np.broadcast_to(np.asarray(heads, dtype=np.int64), count), np.broadcast_to(np.asarray(caps, dtype=np.int64), count), np.broadcast_to(np.asarray(costs, dtype=np.int64), count)))
+        first = arcs_so_far
+        arcs_so_far += count
+        return first
 
-    pair_arc = np.full(n_pairs, -1, dtype=np.int64)
-    lead_arc = np.full(n_pairs, -1, dtype=np.int64)
     # A staffed shift with required skills has at least one person with one of them: that person
     # takes the first seat through the shift's lead node, everyone else the other seats.
-    required = [frozenset(s.required_skills) for s in index.shifts]
-    lead_node: dict[int, int] = {}
+    lead_node = np.full(n_shifts, -1, dtype=np.int64)
+    required_bits = np.zeros(n_shifts, dtype=object if index.v_skills.dtype == object else np.int64)
     for j, shift in enumerate(index.shifts):
         if shift.required_skills and not unstaffable[j] and shift.max_seats > 0:
             lead_node[j] = next_node
             next_node += 1
+            required_bits[j] = sum(index.skill_bit[skill] for skill in shift.required_skills)
+
+    # Per person: at most their weekly limit over the period; the convex envelope of continuity
+    # and fairness as the cost of each unit of load.
     weeks = max(1, len(index.weeks))
-    total_supply = 0
-    for v, volunteer in enumerate(index.volunteers):
-        pairs = [p for p in index.volunteer_pairs[v] if usable[p]]
-        if not pairs:
-            continue
-        most = min(len(pairs), volunteer.max_shifts_per_week * weeks)
-        if most == 0:
-            continue
-        total_supply += most
-        share = max(1, min(int(index.fairness_allowance[v]), most))
-        arc(source, int(vol_node[v]), share, (SCALE * weights.continuity) // share)
-        if most > share:
-            arc(source, int(vol_node[v]), most - share, SCALE * weights.fairness_over)
-        starts = index.s_start[index.pair_shift[pairs]]
-        ends = index.s_end[index.pair_shift[pairs]]
-        for group in _overlap_groups(starts, ends):
-            leads = [lead_node.get(int(index.pair_shift[pairs[k]])) if volunteer.skills & required[int(index.pair_shift[pairs[k]])] else None for k in group]
-            tail = int(vol_node[v])
-            if len(group) > 1 or any(lead is not None for lead in leads):
-                tail = next_node
-                next_node += 1
-                arc(int(vol_node[v]), tail, 1, 0)
-            for k, lead in zip(group, leads):
-                p = pairs[k]
-                cost = SCALE * int(pair_cost[p]) - (SCALE * big if p in fixed_set else 0)
-                pair_arc[p] = len(tails)
-                arc(tail, int(shift_node[index.pair_shift[p]]), 1, cost)
-                if lead is not None:
-                    lead_arc[p] = len(tails)
-                    arc(tail, lead, 1, cost)
+    pairs = np.flatnonzero(usable)
+    owners = index.pair_volunteer[pairs]
+    count = np.bincount(owners, minlength=n_vol)
+    limits = np.array([v.max_shifts_per_week for v in index.volunteers], dtype=np.int64) * weeks
+    most = np.minimum(count, limits)
+    active = most > 0
+    share = np.maximum(1, np.minimum(index.fairness_allowance.astype(np.int64), most))
+    people = np.flatnonzero(active)
+    add(np.full(len(people), source), vol_node[people], share[people], (SCALE * weights.continuity) // share[people])
+    over = people[most[people] > share[people]]
+    add(np.full(len(over), source), vol_node[over], most[over] - share[over], SCALE * weights.fairness_over)
+    total_supply = int(most[people].sum())
+
+    # Per person, at most one shift of each group of shifts that all overlap in time.
+    keep = active[owners]
+    pairs, owners = pairs[keep], owners[keep]
+    shifts_of = index.pair_shift[pairs]
+    shift_group = np.zeros(n_shifts, dtype=np.int64)
+    for g, members in enumerate(_overlap_groups(index.s_start, index.s_end)):
+        shift_group[members] = g
+    groups = max(1, int(shift_group.max()) + 1 if n_shifts else 1)
+    skills = index.v_skills.astype(np.int64) if index.v_skills.dtype != object else None
+    if skills is None:  # more than 62 skills: Python ints
+        has_lead = np.array([lead_node[j] >= 0 and (index.v_skills[v] & int(required_bits[j])) != 0 for v, j in zip(owners.tolist(), shifts_of.tolist())], dtype=bool)
+    else:
+        has_lead = (lead_node[shifts_of] >= 0) & ((skills[owners] & required_bits[shifts_of]) != 0)
+    keys = owners * groups + shift_group[shifts_of]
+    _, group_of_pair, group_size = np.unique(keys, return_inverse=True, return_counts=True)
+    group_leads = np.bincount(group_of_pair, weights=has_lead, minlength=len(group_size)) > 0
+    needs_node = (group_size > 1) | group_leads
+    group_node = np.full(len(group_size), -1, dtype=np.int64)
+    group_node[needs_node] = next_node + np.arange(int(needs_node.sum()))
+    next_node += int(needs_node.sum())
+    group_owner = np.zeros(len(group_size), dtype=np.int64)
+    group_owner[group_of_pair] = owners
+    add(vol_node[group_owner[needs_node]], group_node[needs_node], 1, 0)
+    tails = np.where(needs_node[group_of_pair], group_node[group_of_pair], vol_node[owners])
+    is_fixed = np.zeros(n_pairs, dtype=bool)
+    is_fixed[fixed] = True
+    cost = SCALE * pair_cost[pairs] - np.where(is_fixed[pairs], SCALE * big, 0)
+    pair_arc = np.full(n_pairs, -1, dtype=np.int64)
+    lead_arc = np.full(n_pairs, -1, dtype=np.int64)
+    first = add(tails, shift_node[shifts_of], 1, cost)
+    pair_arc[pairs] = first + np.arange(len(pairs))
+    first = add(tails[has_lead], lead_node[shifts_of[has_lead]], 1, cost[has_lead])
+    lead_arc[pairs[has_lead]] = first + np.arange(int(has_lead.sum()))
+
+    # Per shift, its seats, with the reward of filling each.
+    seat_tails, seat_caps, seat_costs = [], [], []
     for j, shift in enumerate(index.shifts):
         full_shortfall = (weights.below_min * shift.min_seats + weights.below_ideal * shift.ideal_seats) * shift.priority
         offset += full_shortfall
         if unstaffable[j]:
             continue
-        # reward of seat k (1-based): filling it removes that much shortfall
-        def reward(k: int) -> int:
+
+        def reward(k: int) -> int:  # of seat k (1-based): filling it removes that much shortfall
             return ((weights.below_min if k <= shift.min_seats else 0) + (weights.below_ideal if k <= shift.ideal_seats else 0)) * shift.priority
 
         first_seat = 1
-        if j in lead_node:
-            arc(lead_node[j], sink, 1, -SCALE * reward(1))
+        if lead_node[j] >= 0:
+            seat_tails.append(int(lead_node[j]))
+            seat_caps.append(1)
+            seat_costs.append(-SCALE * reward(1))
             first_seat = 2
         # seats first_seat..max in runs of equal reward (rewards only fall as seats fill)
         k = first_seat
@@ -175,17 +200,22 @@ def relax(index: ProblemIndex) -> FlowRelaxation:
             end = k
             while end + 1 <= shift.max_seats and reward(end + 1) == reward(k):
                 end += 1
-            arc(int(shift_node[j]), sink, end - k + 1, -SCALE * reward(k))
+            seat_tails.append(int(shift_node[j]))
+            seat_caps.append(end - k + 1)
+            seat_costs.append(-SCALE * reward(k))
             k = end + 1
+    add(seat_tails, sink, seat_caps, seat_costs)
     # No more can flow than there are seats; the rest of the supply stays home (the direct arc).
     seats = sum(s.max_seats for j, s in enumerate(index.shifts) if not unstaffable[j])
     supply = max(1, min(total_supply, seats))
-    arc(source, sink, supply, 0)
+    add([source], sink, supply, 0)
+    tails_all = np.concatenate([b[0] for b in blocks]).astype(np.int32)
+    heads_all = np.concatenate([b[1] for b in blocks]).astype(np.int32)
+    caps_all = np.concatenate([b[2] for b in blocks]).astype(np.int64)
+    costs_all = np.concatenate([b[3] for b in blocks]).astype(np.int64)
 
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.asarray(tails, dtype=np.int32), np.asarray(heads, dtype=np.int32), np.asarray(caps, dtype=np.int64), np.asarray(costs, dtype=np.int64)
-    )
+    flow.add_arcs_with_capacity_and_unit_cost(tails_all, heads_all, caps_all, costs_all)
     flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([supply, -supply], dtype=np.int64))
     status = flow.solve()
     if status != flow.OPTIMAL:
