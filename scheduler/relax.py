@@ -51,21 +51,6 @@ class FlowRelaxation:
     pair_values: np.ndarray  # the flow's assignment (may break rules the flow does not see)
 
 
-def _overlap_groups(starts: np.ndarray, ends: np.ndarray) -> list[list[int]]:
-    """Split intervals into groups that share a common moment (so each group pairwise overlaps)."""
-    order = np.argsort(starts, kind="stable").tolist()
-    groups: list[list[int]] = []
-    group_end = None
-    for k in order:
-        if groups and starts[k] < group_end:
-            groups[-1].append(k)
-            group_end = min(group_end, ends[k])
-        else:
-            groups.append([k])
-            group_end = ends[k]
-    return groups
-
-
 def relax(index: ProblemIndex) -> FlowRelaxation:
     problem = index.problem
     weights = problem.weights
@@ -147,17 +132,27 @@ def relax(index: ProblemIndex) -> FlowRelaxation:
     keep = active[owners]
     pairs, owners = pairs[keep], owners[keep]
     shifts_of = index.pair_shift[pairs]
-    shift_group = np.zeros(n_shifts, dtype=np.int64)
-    for g, members in enumerate(_overlap_groups(index.s_start, index.s_end)):
-        shift_group[members] = g
-    groups = max(1, int(shift_group.max()) + 1 if n_shifts else 1)
+    # each person's possible shifts, by start, cut into runs that share a common moment
+    order = np.lexsort((index.s_start[shifts_of], owners))
+    owner_list = owners[order].tolist()
+    start_list = index.s_start[shifts_of[order]].tolist()
+    end_list = index.s_end[shifts_of[order]].tolist()
+    run_of_sorted = [0] * len(order)
+    run, previous, run_end = -1, -1, 0
+    for k, (owner, begin, finish) in enumerate(zip(owner_list, start_list, end_list)):
+        if owner != previous or begin >= run_end:
+            run, previous, run_end = run + 1, owner, finish
+        else:
+            run_end = min(run_end, finish)
+        run_of_sorted[k] = run
+    group_of_pair = np.zeros(len(order), dtype=np.int64)
+    group_of_pair[order] = run_of_sorted
+    group_size = np.bincount(group_of_pair, minlength=run + 1)
     skills = index.v_skills.astype(np.int64) if index.v_skills.dtype != object else None
     if skills is None:  # more than 62 skills: Python ints
         has_lead = np.array([lead_node[j] >= 0 and (index.v_skills[v] & int(required_bits[j])) != 0 for v, j in zip(owners.tolist(), shifts_of.tolist())], dtype=bool)
     else:
         has_lead = (lead_node[shifts_of] >= 0) & ((skills[owners] & required_bits[shifts_of]) != 0)
-    keys = owners * groups + shift_group[shifts_of]
-    _, group_of_pair, group_size = np.unique(keys, return_inverse=True, return_counts=True)
     group_leads = np.bincount(group_of_pair, weights=has_lead, minlength=len(group_size)) > 0
     needs_node = (group_size > 1) | group_leads
     group_node = np.full(len(group_size), -1, dtype=np.int64)
