@@ -188,5 +188,64 @@ def coverage_first(index: ProblemIndex, start: np.ndarray | None = None) -> np.n
                 if pick is None:
                     break
                 schedule.add(pick)
+    _move_leads(index, schedule, best)
     schedule.cancel_shifts_missing_skills(set(index.fixed_pairs()))
     return schedule.pair_values()
+
+
+def _move_leads(index: ProblemIndex, schedule: Schedule, best) -> None:
+    """Shifts left empty for want of their one required person: move such a person here from a
+    shift where they are worth less (one move each; seats are valued as the objective does)."""
+    weights = index.problem.weights
+    fixed = set(index.fixed_pairs())
+
+    def seat_value(j: int, k: int) -> int:  # what the k-th person (1-based) on shift j is worth
+        shift = index.shifts[j]
+        return ((weights.below_min if k <= shift.min_seats else 0) + (weights.below_ideal if k <= shift.ideal_seats else 0)) * shift.priority
+
+    def has_skill(p: int, skill: str) -> bool:
+        return skill in index.volunteers[index.pair_volunteer[p]].skills
+
+    empty = [
+        j for j, shift in enumerate(index.shifts)
+        if not schedule.on_shift[j] and shift.min_seats > 0 and sum(shift.required_skills.values()) == 1
+    ]
+    empty.sort(key=lambda j: -index.shifts[j].priority * index.shifts[j].min_seats)
+    for j in empty:
+        shift = index.shifts[j]
+        (skill,) = shift.required_skills
+        pairs = index.shift_pairs[j].tolist()
+        joiners = sum(1 for p in pairs if schedule.fits(p))
+        for p in pairs:
+            if not has_skill(p, skill):
+                continue
+            v = int(index.pair_volunteer[p])
+            for k in list(schedule.works[v]):
+                q = index.pair_of[(v, k)]
+                if q in fixed:
+                    continue
+                on_k = schedule.on_shift[k]
+                leads_on_k = [u for u in on_k if set(index.shifts[k].required_skills) & index.volunteers[u].skills]
+                if index.shifts[k].required_skills and leads_on_k == [v] and len(on_k) > 1:
+                    continue  # they hold that shift together
+                loss = seat_value(k, len(on_k))
+                schedule.remove(q)
+                if not schedule.fits(p):
+                    schedule.add(q)
+                    continue
+                gain = sum(seat_value(j, n) for n in range(1, min(shift.ideal_seats, 1 + joiners) + 1))
+                if gain <= loss:
+                    schedule.add(q)
+                    continue
+                schedule.add(p)
+                while len(schedule.on_shift[j]) < shift.ideal_seats:
+                    pick = best(pairs)
+                    if pick is None:
+                        break
+                    schedule.add(pick)
+                pick = best(index.shift_pairs[k].tolist())  # someone else may take the seat left
+                if pick is not None:
+                    schedule.add(pick)
+                break
+            if schedule.on_shift[j]:
+                break

@@ -185,3 +185,20 @@ def test_past_shift_assignments_are_left_out_and_locks_there_ignored():
     result = solve(p, exact())
     assert result.skipped_shifts == ["past"]
     assert verify(p, result.assignments, result.objective).ok
+
+
+def test_start_schedule_moves_a_trained_escort_to_where_they_unlock_more_seats():
+    from scheduler.eligibility import ProblemIndex
+    from scheduler.formulation import build
+    from scheduler.greedy import coverage_first
+
+    trained = volunteer("escort", skills=frozenset({"trained_escort"}))
+    helpers = [volunteer("h1", x=2000, max_travel_m=600), volunteer("h2", x=2000, max_travel_m=600)]
+    lone = shift("lone", required_skills={"trained_escort": 1}, priority=5)  # only the escort can come
+    busy = shift("busy", x=2000, required_skills={"trained_escort": 1}, seats=(3, 3, 3), priority=5)
+    p = problem([trained, *helpers], [lone, busy])
+    index = ProblemIndex(p)
+    chosen = coverage_first(index)
+    on = {index.shifts[index.pair_shift[k]].id for k in chosen.nonzero()[0] if index.volunteers[index.pair_volunteer[k]].id == "escort"}
+    assert on == {"busy"} and chosen.sum() == 3
+    assert solve(p, exact()).objective == sum(build(index).evaluate(chosen)[1].values())  # and it is optimal
