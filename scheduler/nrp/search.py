@@ -42,6 +42,11 @@ class SearchOptions:
     log: bool = False
     # Run the full model alongside LNS when it has at most this many shift variables.
     full_model_max_vars: int = 20_000
+    # Measured at 60 s (load 3.8-4.5): Instance17 7313 with two LNS threads, 8420 with full model + LNS
+    # (its bound: 12); Instance12 5414 against 5473 (bound 3092). So the full model keeps its thread
+    # only while its bound is worth having.
+    full_model_probation: float = 0.2
+    full_model_min_bound_ratio: float = 0.5
     construct_person_limit: float = 2.0
     construct_fraction: float = 0.3
     subsolve_limit: float = 1.0
@@ -302,7 +307,12 @@ class _FullModelCallback(cp_model.CpSolverSolutionCallback):
         self.incumbent.offer(roster, objective, "full model")
 
 
-def _full_model_worker(instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, outcome: dict) -> None:
+def _full_model_worker(
+    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, outcome: dict, counters: dict
+) -> None:
+    """Full model on one thread, for solutions and the bound. If after ``full_model_probation`` of the
+    time limit its bound is still below ``full_model_min_bound_ratio`` of the incumbent, the thread
+    stops it (keeping the bound it proved) and runs LNS instead."""
     nrp_model = build_model(instance)
     hint, _ = incumbent.snapshot()
     if hint is not None:
@@ -312,14 +322,32 @@ def _full_model_worker(instance: Instance, incumbent: _Incumbent, clock: _Clock,
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = options.seed
     solver.parameters.linearization_level = 2
+    latest_bound: dict = {}
+    solver.best_bound_callback = lambda bound: latest_bound.__setitem__("bound", bound)
+    finished = threading.Event()
+
+    def probation() -> None:
+        if finished.wait(max(0.0, options.full_model_probation * clock.limit - clock.elapsed())):
+            return
+        _, best = incumbent.snapshot()
+        bound = latest_bound.get("bound")
+        if best is not None and (bound is None or bound < options.full_model_min_bound_ratio * best):
+            outcome["abandoned_at_s"] = round(clock.elapsed(), 1)
+            solver.stop_search()
+
+    watchdog = threading.Thread(target=probation, daemon=True)
+    watchdog.start()
     status = solver.solve(nrp_model.model, _FullModelCallback(instance, nrp_model, incumbent))
+    finished.set()
     outcome["status"] = solver.status_name(status)
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.UNKNOWN):
         # With no solution of its own (UNKNOWN) the solver still proved this lower bound.
         if math.isfinite(solver.best_objective_bound):
             outcome["bound"] = solver.best_objective_bound
-    if status == cp_model.OPTIMAL:
+    if status == cp_model.OPTIMAL and "abandoned_at_s" not in outcome:
         incumbent.stop.set()  # nothing left to find
+    elif "abandoned_at_s" in outcome and options.use_lns and incumbent.roster is not None:
+        _lns_worker(instance, incumbent, clock, options, options.workers, counters)
 
 
 def solve_instance(instance: Instance, options: SearchOptions, log=print) -> SearchOutcome:
@@ -340,7 +368,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     full_outcome: dict = {}
     threads = []
     if use_full:
-        threads.append(threading.Thread(target=_full_model_worker, args=(instance, incumbent, clock, options, full_outcome)))
+        threads.append(threading.Thread(target=_full_model_worker, args=(instance, incumbent, clock, options, full_outcome, stats)))
     if options.use_lns and incumbent.roster is not None:
         for index in range(lns_threads):
             threads.append(threading.Thread(target=_lns_worker, args=(instance, incumbent, clock, options, index, stats)))
@@ -351,6 +379,8 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
 
     bound = full_outcome.get("bound")
     stats["full_model"] = full_outcome.get("status", "not run")
+    if "abandoned_at_s" in full_outcome:
+        stats["full_model"] += f" (stopped at {full_outcome['abandoned_at_s']} s for LNS)"
     roster, objective = incumbent.snapshot()
     if roster is None:
         status = "UNKNOWN"

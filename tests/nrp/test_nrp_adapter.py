@@ -157,3 +157,15 @@ def test_neighbourhood_solves_return_complete_feasible_rosters_priced_like_the_e
         assert check.feasible, check.violations
         assert result.objective == check.objective <= objective  # the hint is a solution of the sub-model
         roster, objective = result.roster, result.objective
+
+
+def test_a_full_model_without_a_useful_bound_gives_its_thread_to_lns():
+    path = DATA / "Instance3.txt"
+    instance = load_instance(path)
+    options = SearchOptions(time_limit=2, workers=2, seed=4, full_model_probation=0.0, full_model_min_bound_ratio=2.0)
+    outcome = solve_instance(instance, options)
+    assert "stopped at" in outcome.stats["full_model"]
+    assert outcome.stats.get(f"lns_sizes_{options.workers}")  # the full model's thread ran LNS afterwards
+    check = check_roster_text(path.read_text(), roster_text(outcome.roster))
+    assert check.feasible and check.objective == outcome.objective
+    assert outcome.bound is None or outcome.bound <= OPTIMUM["Instance3"]
