@@ -213,10 +213,13 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
         "(the machine is shared, so times are those of a busy machine).",
         "",
         "Each solve runs in its own process; *peak MB* is that process's peak resident set size (ru_maxrss), "
-        "*build* is validating, indexing, writing the model and translating it for the solver, *first feasible* "
-        "counts from the end of the build to the first schedule that keeps every hard rule (the coverage-first "
-        "schedule, handed to the solver as its hint), *first solver solution* to the first solution the solver "
-        "itself reports. *gap* = (objective - bound) / objective. Every schedule was re-checked by `verify`.",
+        "*build* is validating, indexing, writing the model and translating it for the solver; *first feasible* "
+        "counts from the end of the build to the first schedule that keeps every hard rule (the flow relaxation's "
+        "assignment repaired by the coverage-first greedy, handed to the solver as its hint); *first solver solution* "
+        "to the first solution the solver itself reports (its copy of the hint, after its presolve). *bound* is the "
+        "better of the flow relaxation's bound and the solver's own; *gap* = (objective - bound) / objective. "
+        "The time limit applies to the solver, after the build and the start schedule. Greedy is first-come "
+        "sign-up (no bound). Every schedule was re-checked by `verify`.",
         "",
     ]
 
@@ -237,7 +240,11 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
             if "error" in row:
                 lines.append(f"| {method} | error: {row['error']} | | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | | | | | |")
                 continue
-            status = row["status"] + (" (start schedule only)" if row["returned_hint"] else "")
+            status = row["status"]
+            if row["returned_hint"]:
+                status += " (no solver solution: the start schedule)"
+            elif method != "greedy" and not row["improved"]:
+                status += " (no better than the start schedule)"
             lines.append(
                 f"| {method} | {status} | {_f(row['objective'], ',')} | {_f(row['bound'], ',.0f')} | {_f(row['gap'], '.2%')} | "
                 f"{_f(row['build_s'])} | {_f(row['first_s'])} | {_f(row['first_gap'], '.2%')} | {_f(row['first_solver_s'])} | {_f(row['wall_s'])} | {_f(row['peak_mb'], ',.0f')} | "

@@ -55,6 +55,9 @@ def validate(problem: Problem) -> None:
             raise ProblemError(f"duplicate {kind} id(s): {duplicates[:10]}")
     if problem.travel_speed_kmh <= 0:
         raise ProblemError("travel_speed_kmh must be positive")
+    negative = sorted(name for name, value in vars(problem.weights).items() if value < 0)
+    if negative:
+        raise ProblemError(f"weights must not be negative: {negative}")
     for volunteer in problem.volunteers:
         check_skills(f"volunteer {volunteer.id}", volunteer.skills)
         if volunteer.max_shifts_per_week < 0 or volunteer.max_minutes_per_week < 0 or volunteer.max_travel_m < 0:

@@ -100,3 +100,10 @@ def test_verify_reports_every_broken_rule():
         assert expected in text, text
     dropped = verify(p, [], None)
     assert any("dropped" in v for v in dropped.violations)
+
+
+def test_negative_weights_are_an_error():
+    from scheduler.model import Weights
+
+    with pytest.raises(ProblemError, match="continuity"):
+        solve(replace(problem([volunteer("v")], [shift("s")]), weights=Weights(continuity=-1)), exact())
