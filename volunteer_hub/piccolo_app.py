@@ -11,7 +11,7 @@ from volunteer_hub.notifications.tables import Notification
 from volunteer_hub.points.tables import PointsBalance, PointsEntry, PointsPeriodTotal
 from volunteer_hub.rewards.tables import Redemption, Reward
 from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
-from volunteer_hub.shifts.tables import Assignment, Shift
+from volunteer_hub.shifts.tables import Assignment, Shift, TeamBooking
 from volunteer_hub.settings import ROOT
 from volunteer_hub.sites.tables import Site
 from volunteer_hub.volunteers.tables import (
@@ -51,6 +51,7 @@ APP_CONFIG = AppConfig(
         Activity,
         Shift,
         Assignment,
+        TeamBooking,
         Notification,
         Attendance,
         AttendanceCorrection,

@@ -13,7 +13,7 @@ from support import api, make_reference_data, page_text, post_form
 from volunteer_hub.clock import local_now
 from volunteer_hub.notifications.tables import Notification
 from volunteer_hub.shifts.tables import CONFIRMED, WAITLISTED, Assignment
-from volunteer_hub.volunteers.tables import AvailabilityWindow
+from volunteer_hub.volunteers.tables import AvailabilityWindow, Volunteer
 
 
 async def _statuses(shift_id: int) -> list[str]:
@@ -240,3 +240,38 @@ async def test_a_shift_that_needs_a_lead_keeps_its_last_seat_for_one(client):
     # If the lead leaves, the waiting non-lead is not promoted into the seat kept for a lead.
     assert (await api(lead, "DELETE", f"/api/shifts/{shift.id}/signup")).status_code == 200
     assert await _statuses(shift.id) == [CONFIRMED, "cancelled", WAITLISTED]
+
+
+async def test_a_unit_reserves_team_seats_and_its_members_take_them(client):
+    refs = await make_reference_data()
+    shift = await make_shift(refs, seats_max=4, key="team", team_slots=3)
+    plain = await make_shift(refs, seats_max=4, key="plain", starts_in=dt.timedelta(days=3))
+    grid, unit = refs["grid"].id, refs["unit"].id
+    members = [await make_volunteer(grid, f"1390000000{n}", locale="en") for n in (1, 2)]
+    for member in members:
+        await Volunteer.update({Volunteer.unit: unit}).where(Volunteer.id == member.id)
+    outsiders = [await make_volunteer(grid, f"1390000001{n}", locale="en") for n in (1, 2, 3)]
+    member_phone = await volunteer_client(client, "13900000001")
+    outsider_phones = [await volunteer_client(client, f"1390000001{n}") for n in (1, 2, 3)]
+
+    for seats, status, words in ((4, 400, "team seats"), (-1, 400, "whole number")):
+        refused = await api(member_phone, "POST", f"/api/shifts/{shift.id}/team", json={"seats": seats})
+        assert refused.status_code == status and words in refused.json()["errors"]["seats"], refused.text
+    assert (await api(member_phone, "POST", f"/api/shifts/{plain.id}/team", json={"seats": 1})).status_code == 400
+    assert (await api(outsider_phones[0], "POST", f"/api/shifts/{shift.id}/team", json={"seats": 1})).status_code == 400
+    booked = await api(member_phone, "POST", f"/api/shifts/{shift.id}/team", json={"seats": 2})
+    assert booked.status_code == 200 and booked.json()["mine"] == 2
+
+    # Two seats are held for the unit: outsiders get the other two, then the waitlist.
+    results = [(await api(p, "POST", f"/api/shifts/{shift.id}/signup", json={})).json()["status"] for p in outsider_phones]
+    assert results == [CONFIRMED, CONFIRMED, WAITLISTED]
+    for phone_number in ("13900000001", "13900000002"):
+        member = member_phone if phone_number.endswith("1") else await volunteer_client(client, phone_number)
+        assert (await api(member, "POST", f"/api/shifts/{shift.id}/signup", json={})).json()["status"] == CONFIRMED
+    team = (await member_phone.get(f"/api/shifts/{shift.id}/team")).json()
+    assert team["bookings"] == [{"unit": refs["unit"].name, "seats": 2, "taken": 2}]
+    # When an outsider leaves, the waiting outsider takes the seat; the shift stays at its maximum.
+    assert (await api(outsider_phones[0], "DELETE", f"/api/shifts/{shift.id}/signup")).status_code == 200
+    assert await Assignment.count().where((Assignment.shift == shift.id) & (Assignment.status == CONFIRMED)) == 4
+    page = await member_phone.get(f"/shifts/{shift.id}")
+    assert "Team seats" in page.text and f'action="/shifts/{shift.id}/team"' in page.text

@@ -21,7 +21,7 @@ from volunteer_hub.settings import get_settings
 from volunteer_hub.shifts import calendar, services
 from volunteer_hub.shifts.services import BrowseFilter, NeedsConfirmation, ShiftCard
 from volunteer_hub.sites.services import list_sites
-from volunteer_hub.volunteers.services import ACTIVITY_KINDS, kind_label, skill_label
+from volunteer_hub.volunteers.services import ACTIVITY_KINDS, kind_label, skill_label, volunteer_for_user
 from volunteer_hub.web.auth import current_user, roles_required
 from volunteer_hub.web.forms import FormReader
 from volunteer_hub.web.pages import render, safe_next
@@ -84,6 +84,26 @@ class MyShiftOut(msgspec.Struct):
     source: str
     late_cancellation: bool
     waitlist_position: int | None
+
+
+class TeamBody(msgspec.Struct):
+    seats: int
+
+
+class TeamBookingOut(msgspec.Struct):
+    unit: str
+    seats: int
+    taken: int
+
+
+class TeamSlotsOut(msgspec.Struct):
+    total: int
+    bookings: list[TeamBookingOut]
+    mine: int
+
+
+def _team_out(slots) -> TeamSlotsOut:
+    return TeamSlotsOut(total=slots.total, bookings=[TeamBookingOut(**b) for b in slots.bookings], mine=slots.mine)
 
 
 class CalendarOut(msgspec.Struct):
@@ -162,8 +182,20 @@ class ShiftPages(Controller):
 
     @get("/shifts/{shift_id:int}", guards=[anyone_logged_in])
     async def detail(self, request: Request, shift_id: FromPath[int]) -> Template:
-        view = await services.shift_view(current_user(request), shift_id)
-        return render(request, "shifts/detail.html", view=view, card=view.card, **_labels())
+        user = current_user(request)
+        view = await services.shift_view(user, shift_id)
+        unit = (await volunteer_for_user(user)).unit if user.role == ROLE_VOLUNTEER else None
+        team = await services.team_slots(shift_id, unit) if view.team_slots else None
+        return render(request, "shifts/detail.html", view=view, card=view.card, team=team, in_unit=unit is not None,
+                      **_labels())
+
+    @post("/shifts/{shift_id:int}/team", guards=[volunteer_only])
+    async def book_team(self, request: Request, shift_id: FromPath[int]) -> Redirect:
+        form = FormReader(await request.form())
+        slots = await services.book_team_seats(current_user(request), shift_id, form.integer("seats"))
+        flash(request, _("%(n)s seats are reserved for your unit; its members can now sign up.", n=slots.mine)
+              if slots.mine else _("Your unit's reservation is released."), category="success")
+        return Redirect(path=f"/shifts/{shift_id}", status_code=303)
 
     @post("/shifts/{shift_id:int}/signup", guards=[volunteer_only])
     async def sign_up(self, request: Request, shift_id: FromPath[int]) -> Template | Redirect:
@@ -286,6 +318,17 @@ class ShiftApi(Controller):
     async def cancel_shift(self, request: Request, shift_id: FromPath[int]) -> ShiftOut:
         await services.cancel_shift(current_user(request), shift_id)
         return shift_out((await services.shift_view(current_user(request), shift_id)).card)
+
+    @get("/shifts/{shift_id:int}/team", guards=[anyone_logged_in], summary="A shift's team seats and the units' bookings")
+    async def team(self, request: Request, shift_id: FromPath[int]) -> TeamSlotsOut:
+        user = current_user(request)
+        unit = (await volunteer_for_user(user)).unit if user.role == ROLE_VOLUNTEER else None
+        return _team_out(await services.team_slots(shift_id, unit))
+
+    @post("/shifts/{shift_id:int}/team", guards=[volunteer_only], status_code=200,
+          summary="Reserve (or change, or with 0 release) team seats for my unit")
+    async def book_team(self, request: Request, shift_id: FromPath[int], data: JSONBody[TeamBody]) -> TeamSlotsOut:
+        return _team_out(await services.book_team_seats(current_user(request), shift_id, data.seats))
 
     @get("/my/shifts", guards=[volunteer_only], summary="The signed-in volunteer's shifts")
     async def my_shifts(self, request: Request) -> list[MyShiftOut]:

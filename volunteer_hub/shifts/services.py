@@ -30,6 +30,7 @@ from volunteer_hub.shifts.tables import (
     WAITLISTED,
     Assignment,
     Shift,
+    TeamBooking,
 )
 from volunteer_hub.sites.tables import Site
 from volunteer_hub.volunteers.services import ADULT_AGE, volunteer_for_user
@@ -76,7 +77,7 @@ class ExpansionSummary:
 
 SHIFT_FIELDS = ("escort_request", "activity", "school", "crossing", "site", "grid", "kind", "slot", "title", "day",
                 "starts_at", "ends_at", "latitude", "longitude", "seats_min", "seats_ideal", "seats_max",
-                "adults_only", "required_skills", "needs_lead", "priority")
+                "adults_only", "required_skills", "needs_lead", "priority", "team_slots")
 
 
 def _horizon(first: dt.date, last: dt.date | None) -> list[dt.date]:
@@ -109,7 +110,7 @@ async def expand_escort_request(request: EscortRequest) -> ExpansionSummary:
                 "latitude": crossing.latitude, "longitude": crossing.longitude,
                 "seats_min": request.seats_min, "seats_ideal": request.seats_ideal, "seats_max": request.seats_ideal,
                 "adults_only": request.adults_only, "required_skills": "trained_escort" if request.needs_trained else "",
-                "needs_lead": request.needs_lead, "priority": 5 + crossing.priority,
+                "needs_lead": request.needs_lead, "priority": 5 + crossing.priority, "team_slots": 0,
             }
     return await _sync(Shift.escort_request == request.id, desired)
 
@@ -129,7 +130,7 @@ async def expand_activity(activity: Activity) -> ExpansionSummary:
                 "ends_at": at_minute(day, activity.end_minute), "latitude": site.latitude, "longitude": site.longitude,
                 "seats_min": activity.seats_min, "seats_ideal": activity.seats_max, "seats_max": activity.seats_max,
                 "adults_only": False, "required_skills": activity.required_skills, "needs_lead": False,
-                "priority": 3 if activity.kind == "festival" else 2,
+                "priority": 3 if activity.kind == "festival" else 2, "team_slots": activity.team_slots,
             }
     return await _sync(Shift.activity == activity.id, desired)
 
@@ -317,9 +318,10 @@ async def sign_up(user: User, shift_id: int, confirm_outside_availability: bool 
                 _("This shift is outside the times you said you are available. Sign up anyway?"),
                 {"confirm_outside_availability": _("Confirm to sign up anyway.")})
         confirmed = await Assignment.count().where((Assignment.shift == shift.id) & (Assignment.status == CONFIRMED))
-        if confirmed < shift.seats_max and await _last_seat_kept_for_a_lead(shift, volunteer.id, confirmed):
+        free = shift.seats_max - confirmed - await _seats_reserved_for_other_units(shift.id, volunteer.unit)
+        if free > 0 and await _last_seat_kept_for_a_lead(shift, volunteer.id, confirmed):
             raise ValidationFailed(_("The last seat of this shift is kept for a team lead."))
-        status = CONFIRMED if confirmed < shift.seats_max else WAITLISTED
+        status = CONFIRMED if free > 0 else WAITLISTED
         assignment = Assignment(shift=shift.id, volunteer=volunteer.id, status=status, source="self")
         try:
             await assignment.save()
@@ -329,6 +331,83 @@ async def sign_up(user: User, shift_id: int, confirm_outside_availability: bool 
             raise
     position = await waitlist_position(assignment.id) if status == WAITLISTED else None
     return SignUpResult(assignment_id=assignment.id, status=status, waitlist_position=position)
+
+
+async def _seats_reserved_for_other_units(shift_id: int, unit_id: int | None) -> int:
+    """Seats booked by other units that their members have not taken yet: nobody else may take them."""
+    reserved = 0
+    for booking in await TeamBooking.objects().where(TeamBooking.shift == shift_id):
+        if booking.unit == unit_id:
+            continue
+        taken = await Assignment.count().where((Assignment.shift == shift_id) & (Assignment.status == CONFIRMED)
+                                               & (Assignment.volunteer.unit == booking.unit))
+        reserved += max(0, booking.seats - taken)
+    return reserved
+
+
+@dataclass
+class TeamSlots:
+    total: int
+    bookings: list[dict]  # unit name, seats, taken
+    mine: int  # seats booked by the viewer's unit
+
+
+async def team_slots(shift_id: int, unit_id: int | None) -> TeamSlots:
+    shift = await get_shift(shift_id)
+    bookings = []
+    mine = 0
+    for booking in await TeamBooking.select(TeamBooking.unit, TeamBooking.seats, TeamBooking.unit.name.as_alias("name")).where(
+            TeamBooking.shift == shift_id).order_by(TeamBooking.id):
+        taken = await Assignment.count().where((Assignment.shift == shift_id) & (Assignment.status == CONFIRMED)
+                                               & (Assignment.volunteer.unit == booking["unit"]))
+        bookings.append({"unit": booking["name"], "seats": booking["seats"], "taken": taken})
+        if booking["unit"] == unit_id:
+            mine = booking["seats"]
+    return TeamSlots(total=shift.team_slots, bookings=bookings, mine=mine)
+
+
+async def book_team_seats(user: User, shift_id: int, seats: int | None) -> TeamSlots:
+    """A member reserves some of a shift's team slots for their unit (or changes the number); the unit's
+    members then sign up into them. Setting 0 releases the seats not yet taken."""
+    volunteer = await volunteer_for_user(user)
+    if volunteer.unit is None:
+        raise ValidationFailed(_("Only members of a unit can reserve team seats. Choose your unit in your profile."))
+    async with write_transaction():
+        await for_update(Volunteer.select(Volunteer.id).where(Volunteer.id == volunteer.id)).first()
+        row = await for_update(Shift.select().where(Shift.id == shift_id)).first()
+        if row is None:
+            raise NotFound(_("No such shift."))
+        shift = Shift(**row)
+        if shift.status != SHIFT_OPEN:
+            raise Conflict(_("This shift is cancelled."))
+        if shift.starts_at <= local_now():
+            raise ValidationFailed(_("This shift has started or is over."))
+        if shift.team_slots <= 0:
+            raise ValidationFailed(_("This shift has no team seats."))
+        taken_by_unit = await Assignment.count().where((Assignment.shift == shift_id) & (Assignment.status == CONFIRMED)
+                                                       & (Assignment.volunteer.unit == volunteer.unit))
+        others = sum(b.seats for b in await TeamBooking.objects().where(
+            (TeamBooking.shift == shift_id) & (TeamBooking.unit != volunteer.unit)))
+        current = await TeamBooking.objects().where((TeamBooking.shift == shift_id) & (TeamBooking.unit == volunteer.unit)).first()
+        confirmed = await Assignment.count().where((Assignment.shift == shift_id) & (Assignment.status == CONFIRMED))
+        # Seats nobody holds yet, plus the unit's own members already on the shift and its unfilled booking.
+        open_to_unit = (shift.seats_max - confirmed - await _seats_reserved_for_other_units(shift_id, volunteer.unit)
+                        + taken_by_unit)
+        if seats is None or seats < 0:
+            raise ValidationFailed(_("Please check the form."), {"seats": _("Please give a whole number.")})
+        if seats > shift.team_slots - others:
+            raise ValidationFailed(_("Please check the form."), {"seats": _(
+                "At most %(n)s team seats are left on this shift.", n=max(0, shift.team_slots - others))})
+        if seats > open_to_unit:
+            raise ValidationFailed(_("Please check the form."), {"seats": _(
+                "Only %(n)s seats are free on this shift.", n=max(0, open_to_unit))})
+        if current is None and seats > 0:
+            await TeamBooking(shift=shift_id, unit=volunteer.unit, seats=seats, booked_by=user.id).save()
+        elif current is not None and seats > 0:
+            await TeamBooking.update({TeamBooking.seats: seats}).where(TeamBooking.id == current.id)
+        elif current is not None:
+            await TeamBooking.delete().where(TeamBooking.id == current.id)
+    return await team_slots(shift_id, volunteer.unit)
 
 
 async def _last_seat_kept_for_a_lead(shift: Shift, volunteer_id: int, confirmed: int) -> bool:
@@ -406,6 +485,8 @@ async def _promote_from_waitlist(shift_row: dict) -> int | None:
         (Assignment.shift == shift.id) & (Assignment.status == WAITLISTED)).order_by(Assignment.id)
     for candidate in waiting:
         volunteer = await Volunteer.objects().where(Volunteer.id == candidate.volunteer).first()
+        if confirmed + await _seats_reserved_for_other_units(shift.id, volunteer.unit) >= shift.seats_max:
+            continue  # the free seat is reserved for another unit
         if (await _rule_problem(volunteer, shift, ignore_assignment_of_shift=True) is None
                 and not await _last_seat_kept_for_a_lead(shift, volunteer.id, confirmed)):
             candidate.status = CONFIRMED
@@ -616,6 +697,7 @@ class ShiftView:
     needs_lead: bool
     priority: int
     may_manage: bool
+    team_slots: int
     my_waitlist_position: int | None = None
     people: list[dict] = field(default_factory=list)
 
@@ -632,6 +714,7 @@ async def shift_view(user: User, shift_id: int) -> ShiftView:
     except Forbidden:
         may_manage = False
     view = ShiftView(card=card, adults_only=row["adults_only"], needs_lead=row["needs_lead"], priority=row["priority"],
+                     team_slots=row["team_slots"],
                      required_skills=[skill for skill in row["required_skills"].split(",") if skill], may_manage=may_manage)
     if user.role == "volunteer":
         volunteer = await volunteer_for_user(user)

@@ -7,7 +7,8 @@ from volunteer_hub.activities.tables import Activity
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.schools.tables import Crossing, EscortRequest, School
 from volunteer_hub.sites.tables import Site
-from volunteer_hub.volunteers.tables import Volunteer
+from volunteer_hub.accounts.tables import User
+from volunteer_hub.volunteers.tables import Unit, Volunteer
 
 SHIFT_OPEN = "open"
 SHIFT_CANCELLED = "cancelled"
@@ -44,6 +45,7 @@ class Shift(Table):
     needs_lead = Boolean(default=False)
     priority = Integer(default=3)
     status = Varchar(length=20, default=SHIFT_OPEN)
+    team_slots = Integer(default=0)  # seats a unit may reserve to come together (Friday activities)
 
 
 class Assignment(Table):
@@ -57,3 +59,14 @@ class Assignment(Table):
     late_cancellation = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
+
+
+class TeamBooking(Table):
+    """Seats of a shift's team slots reserved for one unit, whose members then sign up into them.
+    One booking per shift and unit (unique index in the raw migration)."""
+
+    shift = ForeignKey(Shift, on_delete=OnDelete.cascade, index=True)
+    unit = ForeignKey(Unit, on_delete=OnDelete.cascade)
+    seats = Integer()
+    booked_by = ForeignKey(User, on_delete=OnDelete.set_null, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
