@@ -117,6 +117,7 @@ def solve_and_measure(problem_path: Path, method: str, time_limit: float, worker
         "gap": result.gap,
         "build_s": result.build_s,
         "first_s": result.first_solution_s,
+        "start_s": result.stats.get("hint_s"),
         "first_solver_s": result.stats.get("first_solver_solution_s"),
         "wall_s": result.wall_s,
         "process_s": wall,
@@ -214,8 +215,9 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
         "",
         "Each solve runs in its own process; *peak MB* is that process's peak resident set size (ru_maxrss), "
         "*build* is validating, indexing, writing the model and translating it for the solver; *first feasible* "
-        "counts from the end of the build to the first schedule that keeps every hard rule (the flow relaxation's "
-        "assignment repaired by the coverage-first greedy, handed to the solver as its hint); *first solver solution* "
+        "counts from the end of the build to the first schedule that keeps every hard rule (the coverage-first greedy); "
+        "*start schedule* to the schedule the solver starts from (the flow relaxation's assignment repaired by that "
+        "greedy, or the greedy one if better), whose gap is against the flow bound; *first solver solution* "
         "to the first solution the solver itself reports (its copy of the hint, after its presolve). *bound* is the "
         "better of the flow relaxation's bound and the solver's own; *gap* = (objective - bound) / objective. "
         "The time limit applies to the solver, after the build and the start schedule. Greedy is first-come "
@@ -231,14 +233,14 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
             + (f" ({any_row.get('shifts', 0):,} shifts, {any_row.get('seats', 0):,} ideal seats, {any_row.get('pairs', 0):,} possible pairs)" if any_row else "")
         )
         lines.append("")
-        lines.append("| method | status | objective | bound | gap at the limit | build s | first feasible s | gap of first feasible | first solver solution s | wall s | peak MB | min seats (priority-weighted) | coverage min | coverage ideal | Gini load/offer | verify |")
-        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        lines.append("| method | status | objective | bound | gap at the limit | build s | first feasible s | start schedule s | gap of start schedule | first solver solution s | wall s | peak MB | min seats (priority-weighted) | coverage min | coverage ideal | Gini load/offer | verify |")
+        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
         for method in ("cpsat", "greedy", "mip"):
             row = rows.get(method)
             if row is None:
                 continue
             if "error" in row:
-                lines.append(f"| {method} | error: {row['error']} | | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | | | | | |")
+                lines.append(f"| {method} | error: {row['error']} | | | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | | | | | |")
                 continue
             status = row["status"]
             if row["returned_hint"]:
@@ -247,7 +249,7 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
                 status += " (no better than the start schedule)"
             lines.append(
                 f"| {method} | {status} | {_f(row['objective'], ',')} | {_f(row['bound'], ',.0f')} | {_f(row['gap'], '.2%')} | "
-                f"{_f(row['build_s'])} | {_f(row['first_s'])} | {_f(row['first_gap'], '.2%')} | {_f(row['first_solver_s'])} | {_f(row['wall_s'])} | {_f(row['peak_mb'], ',.0f')} | "
+                f"{_f(row['build_s'])} | {_f(row['first_s'])} | {_f(row['start_s'])} | {_f(row['first_gap'], '.2%')} | {_f(row['first_solver_s'])} | {_f(row['wall_s'])} | {_f(row['peak_mb'], ',.0f')} | "
                 f"{row['weighted_min_seats']:,} / {row['weighted_min_need']:,} | {row['coverage_min']:.2%} | {row['coverage_ideal']:.2%} | "
                 f"{row['gini']:.3f} | {row['verified']} |"
             )
@@ -269,14 +271,14 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
     scenario_table("Tight supply", tight, measured["tight"])
     lines.append("### Scaling (CP-SAT)")
     lines.append("")
-    lines.append("| volunteers | shifts | possible pairs | variables | build s | first feasible s | objective | gap | wall s | peak MB | coverage min |")
-    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    lines.append("| volunteers | shifts | possible pairs | variables | build s | first feasible s | start schedule s | gap of start schedule | objective | gap at the limit | wall s | peak MB | coverage min |")
+    lines.append("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for scenario, row in measured["scaling"]:
         if "error" in row:
-            lines.append(f"| {scenario.volunteers:,} | error: {row['error']} | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | |")
+            lines.append(f"| {scenario.volunteers:,} | error: {row['error']} | | | | | | | | | {_f(row.get('process_s'))} | {_f(row.get('peak_mb'), '.0f')} | |")
             continue
         lines.append(
-            f"| {scenario.volunteers:,} | {row['shifts']:,} | {row['pairs']:,} | {row['variables']:,} | {_f(row['build_s'])} | {_f(row['first_s'])} | "
+            f"| {scenario.volunteers:,} | {row['shifts']:,} | {row['pairs']:,} | {row['variables']:,} | {_f(row['build_s'])} | {_f(row['first_s'])} | {_f(row['start_s'])} | {_f(row['first_gap'], '.2%')} | "
             f"{_f(row['objective'], ',')} | {_f(row['gap'], '.2%')} | {_f(row['wall_s'])} | {_f(row['peak_mb'], ',.0f')} | {row['coverage_min']:.2%} |"
         )
     lines.append("")
@@ -285,9 +287,9 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
         lines.append("Targets (district week, CP-SAT): " + "; ".join([
             f"build {d['build_s']:.1f} s (target < 10 s: {'met' if d['build_s'] < 10 else 'MISSED'})",
             f"first feasible {d['first_s']:.1f} s after the build (target < 10 s: {'met' if d['first_s'] is not None and d['first_s'] < 10 else 'MISSED'})",
-            f"gap {_f(d['first_gap'], '.2%')} with the first feasible schedule, {d['build_s'] + (d['first_s'] or 0):.1f} s after the start, "
+            f"gap {_f(d['first_gap'], '.2%')} with the start schedule, {d['build_s'] + (d['start_s'] or 0):.1f} s after the start, "
             f"and {d['gap']:.2%} at the end, {d['wall_s']:.1f} s after the start "
-            f"(target <= 1% within 60 s: {'met' if (d['gap'] <= 0.01 and d['wall_s'] <= 60) or (d['first_gap'] is not None and d['first_gap'] <= 0.01 and d['build_s'] + (d['first_s'] or 0) <= 60) else 'MISSED'})",
+            f"(target <= 1% within 60 s: {'met' if (d['gap'] <= 0.01 and d['wall_s'] <= 60) or (d['first_gap'] is not None and d['first_gap'] <= 0.01 and d['build_s'] + (d['start_s'] or 0) <= 60) else 'MISSED'})",
             f"peak memory {d['peak_mb']:,.0f} MB (target < 2,048 MB: {'met' if d['peak_mb'] < 2048 else 'MISSED'})",
         ]) + ".")
         lines.append("")

@@ -120,9 +120,10 @@ class Problem:
 class Progress:
     """One improving solution, as the progress callback receives it.
 
-    ``source`` is "hint" for the engine's own coverage-first schedule (the first feasible schedule,
-    available before the solver starts; it has no bound yet) and "cpsat" for each improving
-    solution the solver finds. ``elapsed_s`` counts from the call to ``solve``. The objective and
+    ``source`` is "greedy" for the first feasible schedule (coverage-first greedy, no bound yet),
+    "hint" for the schedule the solver starts from (the flow relaxation's assignment repaired, or
+    the greedy one if that is better; with the flow bound) and "cpsat" for each improving solution
+    the solver finds. ``elapsed_s`` counts from the call to ``solve``. The objective and
     coverage are the solver's own figures, which may still carry slack in auxiliary variables:
     the final Result recomputes them exactly from the assignments (never worse).
     """
