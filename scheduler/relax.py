@@ -125,7 +125,8 @@ def relax(index: ProblemIndex) -> FlowRelaxation:
     people = np.flatnonzero(active)
     add(np.full(len(people), source), vol_node[people], share[people], (SCALE * weights.continuity) // share[people])
     over = people[most[people] > share[people]]
-    add(np.full(len(over), source), vol_node[over], most[over] - share[over], SCALE * weights.fairness_over)
+    over_first = add(np.full(len(over), source), vol_node[over], most[over] - share[over], SCALE * weights.fairness_over)
+    over_arcs = np.arange(over_first, over_first + len(over))
     total_supply = int(most[people].sum())
 
     # Per person, at most one shift of each group of shifts that all overlap in time.
@@ -209,14 +210,27 @@ def relax(index: ProblemIndex) -> FlowRelaxation:
     caps_all = np.concatenate([b[2] for b in blocks]).astype(np.int64)
     costs_all = np.concatenate([b[3] for b in blocks]).astype(np.int64)
 
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails_all, heads_all, caps_all, costs_all)
-    flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([supply, -supply], dtype=np.int64))
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"flow relaxation failed with status {status}")
-    scaled = int(flow.optimal_cost()) + SCALE * big * len(fixed) + SCALE * offset
-    bound = -((-scaled) // SCALE)  # ceiling
+    def run(capacities: np.ndarray) -> tuple[int, min_cost_flow.SimpleMinCostFlow]:
+        flow = min_cost_flow.SimpleMinCostFlow()
+        flow.add_arcs_with_capacity_and_unit_cost(tails_all, heads_all, capacities, costs_all)
+        flow.set_nodes_supplies(np.array([source, sink], dtype=np.int32), np.array([supply, -supply], dtype=np.int64))
+        status = flow.solve()
+        if status != flow.OPTIMAL:
+            raise RuntimeError(f"flow relaxation failed with status {status}")
+        scaled = int(flow.optimal_cost()) + SCALE * big * len(fixed) + SCALE * offset
+        return -((-scaled) // SCALE), flow  # ceiling
+
+    bound, flow = run(caps_all)
+    if weights.fairness_max and len(over_arcs) and flow.flows(over_arcs).any():
+        # The flow put someone above their fair share, which the largest-excess term (dropped
+        # above) would charge. Every schedule either keeps everyone within their share (so it
+        # costs at least the flow without the over-share arcs) or has an excess of at least one
+        # (so it costs at least the first flow plus fairness_max): the smaller of the two bounds
+        # them all.
+        within = caps_all.copy()
+        within[over_arcs] = 0
+        bound_within, _ = run(within)
+        bound = min(bound_within, bound + weights.fairness_max)
     values = np.zeros(n_pairs, dtype=np.int64)
     routed = np.flatnonzero(pair_arc >= 0)
     if len(routed):
