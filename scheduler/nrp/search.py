@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.nrp.instance import Instance, Roster
-from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, solve
+from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, roster_objective, solve
 
 # Measured on Instance8 neighbourhoods of ~120 cells: with linearization level 2 one worker proved 4 of
 # 6 optimal within 3 s, where the default (one or two workers) proved 0-1 of 6. On the full Instance5
@@ -126,12 +126,26 @@ class _Incumbent:
                 self.roster = roster
 
 
+def _first_feasible_row(instance: Instance, cells: list[Cell], roster: Roster, limit: float, seed: int):
+    """Any feasible row for one person, found by maximising their minutes (with the cover objective,
+    or none, CP-SAT found no row for Instance20 in 20 s; maximising minutes found one in 0.4-1.1 s)."""
+    sub = build_model(instance, cells, roster)
+    minutes = {shift.id: shift.minutes for shift in instance.shifts}
+    sub.model.clear_objective()
+    sub.model.maximize(sum(minutes[t] * var for (_, _, t), var in sub.shift_vars.items()))
+    result = solve(instance, sub, roster, limit, workers=1, seed=seed, stop_after_first=True, parameters=STRONG_LP)
+    if result.roster is not None:
+        result.objective = roster_objective(instance, result.roster)
+    return result
+
+
 def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Roster | None:
     """Person-by-person roster: each person's best row given those already placed.
 
     The construction gets ``construct_fraction`` of the time limit, shared evenly between the people
     still to place (at most ``construct_person_limit`` each). A person whose row is not found within
-    that share is solved again for a first feasible row only, with whatever time is left overall.
+    that share is solved again for a first feasible row only, with whatever time is left overall, and
+    so are all the people after them (where one row is that hard, the others usually are too).
     ``options.workers`` threads place people side by side (CP-SAT releases the GIL while it solves); a
     person is solved against the rows placed when their turn starts.
     """
@@ -141,6 +155,7 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
     lock = threading.Lock()
     queue = list(range(people))
     failed = threading.Event()
+    feasibility_only = threading.Event()
 
     def place(thread: int) -> None:
         while not failed.is_set():
@@ -157,11 +172,14 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
             share = (budget - clock.elapsed()) * options.workers / left
             limit = min(options.construct_person_limit, max(0.05, share))
             seed = options.seed + thread
-            result = solve(instance, build_model(instance, cells, current), current, limit, workers=1, seed=seed, parameters=STRONG_LP)
-            if result.roster is None:
-                result = solve(
-                    instance, build_model(instance, cells, current), current, clock.remaining(), workers=1, seed=seed, stop_after_first=True
-                )
+            result = None
+            if not feasibility_only.is_set():
+                sub = build_model(instance, cells, current)
+                result = solve(instance, sub, current, limit, workers=1, seed=seed, parameters=STRONG_LP)
+                if result.roster is None:
+                    feasibility_only.set()  # the rows are hard to find here: from now on, any feasible row
+            if result is None or result.roster is None:
+                result = _first_feasible_row(instance, cells, current, clock.remaining(), seed)
             if result.roster is None:
                 failed.set()
                 return
