@@ -189,8 +189,10 @@ async def test_rosters_and_week_overview(client):
     assert roster.status_code == 200
     entry = next(e for e in roster.json() if e["shift"]["id"] == shift.id)
     assert entry["people"] == [{"name": "志愿者0001", "phone": "13900000001"}]
-    page = page_text((await client.get("/rosters", params={"week": monday.isoformat(), "school": school_id})).text)
+    html = (await client.get("/rosters", params={"week": monday.isoformat(), "school": school_id})).text
+    page = page_text(html)
     assert "志愿者0001" in page and "13900000001" in page
+    assert html.count("<svg") == len(roster.json())  # each shift's check-in code, printed on the roster
 
     overview = await client.get("/api/overview", params={"week": monday.isoformat()})
     assert overview.status_code == 200

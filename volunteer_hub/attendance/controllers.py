@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
-import segno
 from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 from litestar.plugins.flash import flash
@@ -20,18 +19,10 @@ from volunteer_hub.i18n import gettext as _
 from volunteer_hub.web.auth import current_user, roles_required
 from volunteer_hub.web.forms import FormReader
 from volunteer_hub.web.pages import render
+from volunteer_hub.web.qr import check_in_url, qr_svg
 
 volunteer_only = roles_required(ROLE_VOLUNTEER)
 keepers = roles_required(ROLE_COORDINATOR, ROLE_MANAGER, ROLE_ADMIN)
-
-
-def check_in_url(request: Request, shift_id: int) -> str:
-    return str(request.base_url).rstrip("/") + f"/checkin/{services.check_in_token(shift_id)}"
-
-
-def qr_svg(url: str, scale: int = 4) -> str:
-    """An inline SVG QR code (segno), black on white, for screens and paper."""
-    return segno.make(url, error="m").svg_inline(scale=scale, border=2)
 
 
 def status_label(status: str | None) -> str:

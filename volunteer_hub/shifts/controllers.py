@@ -25,6 +25,7 @@ from volunteer_hub.volunteers.services import ACTIVITY_KINDS, kind_label, skill_
 from volunteer_hub.web.auth import current_user, roles_required
 from volunteer_hub.web.forms import FormReader
 from volunteer_hub.web.pages import render, safe_next
+from volunteer_hub.web.qr import check_in_url, qr_svg
 
 volunteer_only = roles_required(ROLE_VOLUNTEER)
 keepers = roles_required(ROLE_COORDINATOR, ROLE_MANAGER, ROLE_ADMIN)
@@ -269,7 +270,9 @@ class ShiftPages(Controller):
             entries = await services.roster(user, monday, school_id=school, site_id=site)
             names = {("school", s["id"]): s["name"] for s in schools} | {("site", s["id"]): s["name"] for s in sites}
             place = names.get(("school", school) if school is not None else ("site", site))
-        return render(request, "shifts/roster.html", entries=entries, place=place, week=monday,
+        codes = {entry.shift.id: qr_svg(check_in_url(request, entry.shift.id), scale=2) for entry in entries or []
+                 if entry.shift.status != "cancelled"}
+        return render(request, "shifts/roster.html", entries=entries, place=place, week=monday, codes=codes,
                       previous_week=monday - dt.timedelta(days=7), next_week=monday + dt.timedelta(days=7),
                       schools=schools, sites=sites, school=school, site=site, **_labels())
 
