@@ -1,5 +1,5 @@
 """Leaderboard and profile summary at scale, on PostgreSQL: 100,000 volunteers, 5,000,000 ledger
-entries, 1,000,000 attendance records.
+entries, 1,000,000 attendance records (and the period totals the ledger keeps beside itself).
 
 Usage:  .venv/bin/python bench/ledger_scale.py [--admin-url postgresql://postgres@127.0.0.1:5432/test]
 
@@ -61,6 +61,10 @@ INSERT INTO points_period_total (volunteer, period, period_start, earned)
          ELSE date_trunc(p.period, created_at AT TIME ZONE 'Asia/Shanghai')::date END, sum(amount)
   FROM points_entry, (VALUES ('week'), ('month'), ('quarter'), ('year'), ('all')) AS p(period)
   WHERE source <> 'redemption' GROUP BY 1, 2, 3;
+INSERT INTO group_period_total (group_kind, group_id, period, period_start, earned)
+  SELECT g.kind, CASE WHEN g.kind = 'unit' THEN v.unit ELSE v.home_grid END, t.period, t.period_start, sum(t.earned)
+  FROM points_period_total t JOIN volunteer v ON v.id = t.volunteer, (VALUES ('unit'), ('grid')) AS g(kind)
+  GROUP BY 1, 2, 3, 4;
 INSERT INTO shift (source_key, site, grid, kind, title, day, starts_at, ends_at, latitude, longitude, seats_min,
                    seats_ideal, seats_max, adults_only, required_skills, needs_lead, priority, status)
   SELECT 'bench:' || s, (SELECT id FROM site), (SELECT min(id) FROM grid), 'cleanup', '基准清扫',
@@ -76,6 +80,11 @@ ANALYZE;
 """
 
 PLAN_QUERIES = {
+    "leaderboard (units, quarter)": """
+        EXPLAIN ANALYZE SELECT group_id, earned FROM group_period_total
+        WHERE group_kind = 'unit' AND period = 'quarter'
+          AND period_start = date_trunc('quarter', now() AT TIME ZONE 'Asia/Shanghai')::date
+        ORDER BY earned DESC, group_id LIMIT 50""",
     "leaderboard (volunteers, quarter)": """
         EXPLAIN ANALYZE SELECT t.volunteer, t.earned, v.name FROM points_period_total t JOIN volunteer v ON v.id = t.volunteer
         WHERE t.period = 'quarter' AND t.period_start = date_trunc('quarter', now() AT TIME ZONE 'Asia/Shanghai')::date
@@ -104,7 +113,7 @@ async def fill(url: str) -> None:
                 print(f"  {statement.split()[0]} {statement.split()[2] if len(statement.split()) > 2 else ''}: "
                       f"{time.perf_counter() - started:.1f} s", flush=True)
         counts = {table: await connection.fetchval(f'SELECT count(*) FROM "{table}"')
-                  for table in ("volunteer", "points_entry", "points_period_total", "attendance")}
+                  for table in ("volunteer", "points_entry", "points_period_total", "group_period_total", "attendance")}
         print("rows:", counts)
         for name, query in PLAN_QUERIES.items():
             plan = [row[0] for row in await connection.fetch(query)]

@@ -1,4 +1,4 @@
-"""Indexes for the leaderboards' period totals, and their first filling from the ledger.
+"""Indexes for the leaderboards' period totals (filled from the ledger by the 11:05:49 migration).
 
 One row per volunteer, period and period start (unique); a board reads the top rows of
 (period, period_start, earned) directly.
@@ -9,7 +9,7 @@ from piccolo.engine import engine_finder
 
 ID = "2026-11-25T10:46:18:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "period totals: indexes and backfill"
+DESCRIPTION = "period totals: indexes"
 
 INDEXES = {
     "uq_points_period_total": (
@@ -24,19 +24,16 @@ INDEXES = {
 async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="volunteer_hub", description=DESCRIPTION)
 
-    async def create_indexes_and_fill():
+    async def create_indexes():
         engine = engine_finder()
         for statement in INDEXES.values():
             await engine.run_ddl(statement)
-        from volunteer_hub.points.services import rebuild_period_totals
-
-        await rebuild_period_totals()
 
     async def drop_indexes():
         engine = engine_finder()
         for name in INDEXES:
             await engine.run_ddl(f'DROP INDEX IF EXISTS "{name}"')
 
-    manager.add_raw(create_indexes_and_fill)
+    manager.add_raw(create_indexes)
     manager.add_raw_backwards(drop_indexes)
     return manager

@@ -8,7 +8,7 @@ from volunteer_hub.activities.tables import Activity
 from volunteer_hub.attendance.tables import Attendance, AttendanceCorrection
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
 from volunteer_hub.notifications.tables import Notification
-from volunteer_hub.points.tables import PointsBalance, PointsEntry, PointsPeriodTotal
+from volunteer_hub.points.tables import GroupPeriodTotal, PointsBalance, PointsEntry, PointsPeriodTotal
 from volunteer_hub.rewards.tables import Redemption, Reward
 from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
 from volunteer_hub.shifts.tables import Assignment, Shift, TeamBooking
@@ -58,6 +58,7 @@ APP_CONFIG = AppConfig(
         PointsEntry,
         PointsBalance,
         PointsPeriodTotal,
+        GroupPeriodTotal,
         IncentiveRules,
         BadgeGrant,
         Reward,

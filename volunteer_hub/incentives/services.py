@@ -22,7 +22,7 @@ from volunteer_hub.errors import Conflict, Forbidden, ValidationFailed
 from volunteer_hub.i18n import gettext as _
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
 from volunteer_hub.points.services import period_start as points_period_start
-from volunteer_hub.points.tables import PointsPeriodTotal
+from volunteer_hub.points.tables import GroupPeriodTotal, PointsPeriodTotal
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.shifts.tables import Shift
 from volunteer_hub.volunteers.services import ACTIVITY_KINDS
@@ -304,10 +304,11 @@ async def leaderboard(board: str, period: str, viewer_volunteer_id: int | None =
             PointsPeriodTotal.earned, ascending=False).order_by(PointsPeriodTotal.volunteer).limit(BOARD_SIZE)
         return [BoardRow(rank=n + 1, name=masked(row["name"]), points=row["earned"],
                          is_me=row["volunteer"] == viewer_volunteer_id) for n, row in enumerate(rows)]
-    key = PointsPeriodTotal.volunteer.unit if board == "units" else PointsPeriodTotal.volunteer.home_grid
-    condition = in_period & key.is_not_null() if board == "units" else in_period
-    rows = await PointsPeriodTotal.select(key.as_alias("group_id"), Sum(PointsPeriodTotal.earned, alias="points")).where(
-        condition).group_by(key).order_by(Sum(PointsPeriodTotal.earned), ascending=False).limit(BOARD_SIZE)
+    kind = "unit" if board == "units" else "grid"
+    rows = await GroupPeriodTotal.select(GroupPeriodTotal.group_id, GroupPeriodTotal.earned.as_alias("points")).where(
+        (GroupPeriodTotal.group_kind == kind) & (GroupPeriodTotal.period == period)
+        & (GroupPeriodTotal.period_start == start)).order_by(GroupPeriodTotal.earned, ascending=False).order_by(
+        GroupPeriodTotal.group_id).limit(BOARD_SIZE)
     table = Unit if board == "units" else Grid
     ids = [row["group_id"] for row in rows]
     names = {row["id"]: row["name"] for row in await table.select(table.id, table.name).where(table.id.is_in(ids or [-1]))}

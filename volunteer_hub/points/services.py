@@ -15,7 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from volunteer_hub.clock import local_today
 from volunteer_hub.db import for_update
-from volunteer_hub.points.tables import POINT_SOURCES, PointsBalance, PointsEntry, PointsPeriodTotal
+from volunteer_hub.points.tables import POINT_SOURCES, GroupPeriodTotal, PointsBalance, PointsEntry, PointsPeriodTotal
 from volunteer_hub.volunteers.tables import Volunteer
 
 
@@ -61,6 +61,7 @@ def period_start(period: str, day: dt.date) -> dt.date:
 
 
 async def _add_to_period_totals(volunteer_id: int, amount: int, day: dt.date) -> None:
+    groups = await Volunteer.select(Volunteer.unit, Volunteer.home_grid).where(Volunteer.id == volunteer_id).first()
     for period in PERIODS:
         start = period_start(period, day)
         updated = await PointsPeriodTotal.update({PointsPeriodTotal.earned: PointsPeriodTotal.earned + amount}).where(
@@ -68,6 +69,18 @@ async def _add_to_period_totals(volunteer_id: int, amount: int, day: dt.date) ->
             & (PointsPeriodTotal.period_start == start)).returning(PointsPeriodTotal.id)
         if not updated:  # the volunteer row is locked: nobody else can insert this row meanwhile
             await PointsPeriodTotal(volunteer=volunteer_id, period=period, period_start=start, earned=amount).save()
+        for kind, group_id in (("unit", groups["unit"]), ("grid", groups["home_grid"])):
+            if group_id is not None:
+                await _add_to_group_total(kind, group_id, period, start, amount)
+
+
+async def _add_to_group_total(kind: str, group_id: int, period: str, start: dt.date, amount: int) -> None:
+    """Many volunteers share a group row, so this one is an upsert (ON CONFLICT on its unique index)."""
+    await GroupPeriodTotal.insert(GroupPeriodTotal(group_kind=kind, group_id=group_id, period=period, period_start=start,
+                                                   earned=amount)).on_conflict(
+        target=(GroupPeriodTotal.group_kind, GroupPeriodTotal.group_id, GroupPeriodTotal.period,
+                GroupPeriodTotal.period_start),
+        action="DO UPDATE", values=[(GroupPeriodTotal.earned, GroupPeriodTotal.earned + amount)])
 
 
 async def rebuild_period_totals() -> int:
@@ -89,6 +102,19 @@ async def rebuild_period_totals() -> int:
     if totals:
         await PointsPeriodTotal.insert(*[PointsPeriodTotal(volunteer=v, period=p, period_start=d, earned=e)
                                          for (v, p, d), e in totals.items()])
+    # Groups by today's membership: the history of who belonged where is not kept.
+    memberships = {row["id"]: row for row in await Volunteer.select(Volunteer.id, Volunteer.unit, Volunteer.home_grid)}
+    groups: dict[tuple[str, int, str, dt.date], int] = {}
+    for (volunteer, period, start), earned in totals.items():
+        for kind, column in (("unit", "unit"), ("grid", "home_grid")):
+            group_id = memberships[volunteer][column]
+            if group_id is not None:
+                key = (kind, group_id, period, start)
+                groups[key] = groups.get(key, 0) + earned
+    await GroupPeriodTotal.delete(force=True)
+    if groups:
+        await GroupPeriodTotal.insert(*[GroupPeriodTotal(group_kind=k, group_id=g, period=p, period_start=d, earned=e)
+                                        for (k, g, p, d), e in groups.items()])
     return len(totals)
 
 

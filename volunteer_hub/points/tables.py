@@ -43,3 +43,14 @@ class PointsPeriodTotal(Table):
     period = Varchar(length=10)
     period_start = Date()
     earned = Integer(default=0)
+
+
+class GroupPeriodTotal(Table):
+    """The same totals per unit and per grid (``group_kind`` "unit" or "grid"), counted for the group
+    the volunteer belonged to when the points were earned. Unique per group, period and start."""
+
+    group_kind = Varchar(length=10)
+    group_id = Integer()
+    period = Varchar(length=10)
+    period_start = Date()
+    earned = Integer(default=0)
