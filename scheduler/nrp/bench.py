@@ -165,26 +165,31 @@ def render(
         "",
         "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
         "our search proved (— when the full model was too large to run); first feasible = seconds to the first "
-        "complete roster; load = 1-minute load average when the run started (other jobs shared the cores).",
+        "complete roster; load = 1-minute load average when the run started (other jobs shared the cores); "
+        "commit = the solver's commit for that row.",
         "",
     ]
     header = ["Instance", "best known"]
     for limit in limits:
         header += [f"obj {limit:g} s", f"gap {limit:g} s"]
-    header += ["bound", "first feasible (s)", "load"]
+    header += ["bound", "first feasible (s)", "load", "commit"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for number in instances:
         name = f"Instance{number}"
         best_known = best.get(name, (None, None))[0]
         row = [name, _cell(best_known)]
-        bounds, first, loads = [], None, []
+        bounds, first, loads, commits = [], None, [], []
         for limit in limits:
             run = by_key.get((name, limit))
             if run is None:
                 row += ["not run", ""]
                 continue
             loads.append(run.load_before)
+            found = re.search(r"commit (\w+)", run.machine)
+            commit = found.group(1) + ("+uncommitted" if "uncommitted" in run.machine else "") if found else ""
+            if commit and commit not in commits:
+                commits.append(commit)
             if run.bound is not None:
                 bounds.append(run.bound)
             if first is None and run.first_feasible_s is not None:
@@ -199,6 +204,7 @@ def render(
             _bound(max(bounds) if bounds else None),
             "—" if first is None else f"{first:.1f}",
             "/".join(f"{load:.1f}" for load in loads) or "—",
+            "/".join(commits) or "—",
         ]
         lines.append("| " + " | ".join(row) + " |")
     lines += [
