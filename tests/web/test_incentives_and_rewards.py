@@ -15,7 +15,7 @@ from volunteer_hub.incentives.services import masked, rules_on, star_level
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
 from volunteer_hub.points import services as points
 from volunteer_hub.points.services import balance, balances_that_disagree_with_the_ledger
-from volunteer_hub.points.tables import PointsPeriodTotal
+from volunteer_hub.points.tables import GroupPeriodTotal, PointsPeriodTotal
 from volunteer_hub.rewards.tables import Redemption, Reward
 from volunteer_hub.shifts.tables import Assignment
 from volunteer_hub.volunteers.tables import Unit, Volunteer
@@ -116,11 +116,18 @@ async def test_leaderboards_rank_mask_and_respect_hiding(client):
     assert [g["points"] for g in grids] == [90, 60]  # a hidden volunteer still counts for their grid
     assert (await viewer.get("/api/leaderboard", params={"board": "cats"})).status_code == 400
     # The totals the ledger keeps are exactly what recomputing them from the ledger gives.
-    kept = sorted((r["volunteer"], r["period"], r["period_start"], r["earned"]) for r in await PointsPeriodTotal.select(
-        PointsPeriodTotal.volunteer, PointsPeriodTotal.period, PointsPeriodTotal.period_start, PointsPeriodTotal.earned))
-    assert len(kept) == 3 * 5 and await points.rebuild_period_totals() == 15
-    assert sorted((r["volunteer"], r["period"], r["period_start"], r["earned"]) for r in await PointsPeriodTotal.select(
-        PointsPeriodTotal.volunteer, PointsPeriodTotal.period, PointsPeriodTotal.period_start, PointsPeriodTotal.earned)) == kept
+    async def all_totals():
+        people = sorted(tuple(r.values()) for r in await PointsPeriodTotal.select(
+            PointsPeriodTotal.volunteer, PointsPeriodTotal.period, PointsPeriodTotal.period_start, PointsPeriodTotal.earned))
+        groups = sorted(tuple(r.values()) for r in await GroupPeriodTotal.select(
+            GroupPeriodTotal.group_kind, GroupPeriodTotal.group_id, GroupPeriodTotal.period, GroupPeriodTotal.period_start,
+            GroupPeriodTotal.earned))
+        return people, groups
+
+    kept = await all_totals()
+    assert len(kept[0]) == 3 * 5 and len(kept[1]) == (1 + 2) * 5  # one unit; two grids
+    assert await points.rebuild_period_totals() == 15
+    assert await all_totals() == kept
     page = await viewer.get("/leaderboard")
     assert page.status_code == 200 and "张*明" in page.text and "张小明" not in page.text
     # The viewer leaves the public boards; the unit still counts their points.

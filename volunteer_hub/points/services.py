@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from piccolo.query.functions.aggregate import Sum
+from piccolo.querystring import QueryString
 
 from volunteer_hub.clock import local_today
 from volunteer_hub.db import for_update
@@ -80,7 +81,7 @@ async def _add_to_group_total(kind: str, group_id: int, period: str, start: dt.d
                                                    earned=amount)).on_conflict(
         target=(GroupPeriodTotal.group_kind, GroupPeriodTotal.group_id, GroupPeriodTotal.period,
                 GroupPeriodTotal.period_start),
-        action="DO UPDATE", values=[(GroupPeriodTotal.earned, GroupPeriodTotal.earned + amount)])
+        action="DO UPDATE", values=[(GroupPeriodTotal.earned, QueryString('"group_period_total"."earned" + {}', amount))])
 
 
 async def rebuild_period_totals() -> int:
