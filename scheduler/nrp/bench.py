@@ -156,7 +156,7 @@ def render(
             "",
         ]
     starts = sorted(run.started for run in runs if run.started) or [started]
-    machines = sorted({run.machine for run in runs if run.machine} or {machine})
+    machines = sorted({re.sub(r"; commit .*$", "", run.machine) for run in runs if run.machine} or {re.sub(r"; commit .*$", "", machine)})
     lines += [
         f"Reproduce: `{command}` (each cell is one run of `python -m scheduler nrp InstanceN --time-limit T "
         "--workers W --seed S`; every roster is checked by `nrp-check`'s evaluator).",
