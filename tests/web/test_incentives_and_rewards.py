@@ -9,7 +9,7 @@ import datetime as dt
 from shift_support import make_shift, make_volunteer, volunteer_client
 from support import api, log_in, make_reference_data, make_staff, page_text, post_form
 
-from volunteer_hub.clock import local_today
+from volunteer_hub.clock import local_now, local_today
 from volunteer_hub.db import write_transaction
 from volunteer_hub.incentives.services import masked, rules_on, star_level
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
@@ -207,3 +207,32 @@ async def test_a_late_cancellation_costs_points_but_never_below_zero(client):
         assert (await api(phone, "DELETE", f"/api/shifts/{soon.id}/signup")).json() == {"late": True}
     assert await balance(volunteer.id) == 7 and await balance(broke.id) == 0
     assert await balances_that_disagree_with_the_ledger() == {}
+
+
+async def test_four_fridays_in_a_row_earn_a_streak_bonus_and_a_badge_once(client):
+    refs = await make_reference_data()
+    await _manager(client)
+    volunteer = await make_volunteer(refs["grid"].id, "13900000001", locale="en")
+    today = local_today()
+    last_friday = today - dt.timedelta(days=(today.weekday() - 4) % 7 or 7)
+    shifts = []
+    for weeks_ago in (3, 2, 1, 0):
+        day = last_friday - dt.timedelta(weeks=weeks_ago)
+        starts_in = dt.datetime.combine(day, dt.time(15, 0)) - local_now()  # that Friday at 15:00
+        shift = await make_shift(refs, starts_in=starts_in, minutes=60, key=f"friday{weeks_ago}")
+        await Assignment(shift=shift.id, volunteer=volunteer.id, status="confirmed", source="self").save()
+        shifts.append(shift)
+    assert {s.day for s in shifts} == {last_friday - dt.timedelta(weeks=n) for n in range(4)}
+    for shift in shifts:
+        for _attempt in range(2):  # marking again pays nothing more
+            marked = await api(client, "PUT", f"/api/shifts/{shift.id}/attendance",
+                               json={"marks": [{"volunteer_id": volunteer.id, "status": "present"}]})
+            assert marked.status_code == 200, marked.text
+    rules = await rules_on(today)
+    streaks = await points.ledger(volunteer.id)
+    assert [line.rule for line in streaks].count("friday_streak") == 1
+    assert await balance(volunteer.id) == 4 * 10 + rules["first_shift_bonus"] + rules["streak_bonus"]
+    assert await BadgeGrant.count().where(BadgeGrant.badge == "friday_streak_4") == 1
+    phone = await volunteer_client(client, "13900000001")
+    profile = page_text((await phone.get("/profile")).text)
+    assert "0 stars" in profile and "4.0 of 100 hours to the next star" in profile

@@ -100,6 +100,7 @@ async def _settle_points(attendance: Attendance, shift: Shift, actor_id: int | N
                                source_id=shift.id, key=f"first_shift:{attendance.volunteer}",
                                created_by=actor_id, note="first shift")
     await incentives.grant_earned_badges(attendance.volunteer, rules)
+    await incentives.grant_streak_bonuses(attendance.volunteer, rules, actor_id)
 
 
 # ---------------------------------------------------------------------------------- by QR code

@@ -23,10 +23,10 @@ from volunteer_hub.web.pages import render
 
 staff_only = roles_required(ROLE_MANAGER, ROLE_ADMIN)
 anyone = roles_required(ROLE_VOLUNTEER, ROLE_COORDINATOR, ROLE_MANAGER, ROLE_ADMIN)
-NUMBER_FIELDS = ("hard_to_fill_priority", "hard_to_fill_multiplier", "early_escort_multiplier", "bad_weather_multiplier",
+NUMBER_FIELDS = ("streak_length", "streak_bonus", "hard_to_fill_priority", "hard_to_fill_multiplier", "early_escort_multiplier", "bad_weather_multiplier",
                  "festival_multiplier", "first_shift_bonus", "no_show_penalty_factor", "late_cancellation_penalty",
                  "daily_cap")
-WHOLE_FIELDS = ("hard_to_fill_priority", "first_shift_bonus", "late_cancellation_penalty", "daily_cap")
+WHOLE_FIELDS = ("streak_length", "streak_bonus", "hard_to_fill_priority", "first_shift_bonus", "late_cancellation_penalty", "daily_cap")
 
 
 def board_label(board: str) -> str:

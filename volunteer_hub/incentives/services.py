@@ -41,6 +41,8 @@ DEFAULT_RULES: dict = {
     "no_show_penalty_factor": 2.0,  # a no-show costs this many times what the shift would have earned
     "late_cancellation_penalty": 5,
     "daily_cap": 60,
+    "streak_length": 4,  # consecutive Fridays, or consecutive school weeks with an escort
+    "streak_bonus": 30,
     "star_hours": [100, 300, 600, 1000, 1500],  # national defaults; Beijing uses 100/200/500/800/1000
 }
 STAFF = (ROLE_MANAGER, ROLE_ADMIN)
@@ -75,7 +77,7 @@ def _validate(params: dict) -> dict[str, str]:
         value = params.get(name)
         if not isinstance(value, (int, float)) or not 1 <= value <= 5:
             errors[name] = _("A multiplier runs from 1 to 5.")
-    for name in ("first_shift_bonus", "late_cancellation_penalty", "daily_cap"):
+    for name in ("first_shift_bonus", "late_cancellation_penalty", "daily_cap", "streak_bonus", "streak_length"):
         value = params.get(name)
         if not isinstance(value, int) or not 0 <= value <= 10000:
             errors[name] = _("Please give a whole number from 0 to 10000.")
@@ -328,3 +330,43 @@ async def set_hidden_from_boards(user: User, hidden: bool) -> None:
 
     volunteer = await volunteer_for_user(user)
     await Volunteer.update({Volunteer.hide_from_boards: hidden}).where(Volunteer.id == volunteer.id)
+
+
+@dataclass
+class Recognition:
+    stars: StarLevel
+    badges: list[EarnedBadge]
+
+
+async def recognition(volunteer_id: int) -> Recognition:
+    """Star level and badges, for the profile."""
+    rules = await rules_on(local_today())
+    return Recognition(stars=star_level(await verified_minutes(volunteer_id), rules["star_hours"]),
+                       badges=await badges_of(volunteer_id))
+
+
+def _run_ending_at(days: set[dt.date], last: dt.date, step: dt.timedelta) -> int:
+    run, day = 0, last
+    while day in days:
+        run, day = run + 1, day - step
+    return run
+
+
+async def grant_streak_bonuses(volunteer_id: int, rules: dict, actor_id: int | None) -> None:
+    """A bonus each time a run of consecutive Fridays (Friday activities) or consecutive school weeks
+    (at least one verified escort a week) reaches a multiple of the rule's streak length. Each bonus
+    is keyed by the day or week that completed it, so it is paid once."""
+    from volunteer_hub.points import services as points
+
+    length, bonus = rules["streak_length"], rules["streak_bonus"]
+    if not bonus or length < 2:
+        return
+    verified = await _verified(volunteer_id)
+    fridays = {row["day"] for row in verified if row["kind"] != "escort" and row["day"].weekday() == 4}
+    weeks = {row["day"] - dt.timedelta(days=row["day"].weekday()) for row in verified if row["kind"] == "escort"}
+    for label, days, step in (("friday_streak", fridays, dt.timedelta(weeks=1)), ("school_week_streak", weeks, dt.timedelta(weeks=1))):
+        for last in sorted(days):
+            run = _run_ending_at(days, last, step)
+            if run and run % length == 0:
+                await points.add_entry(volunteer_id, bonus, rule=label, source="badge", key=f"{label}:{volunteer_id}:{last.isoformat()}",
+                                       created_by=actor_id, note=f"{run} in a row")

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from volunteer_hub.accounts.tables import ROLE_VOLUNTEER
 from volunteer_hub.errors import ValidationFailed
 from volunteer_hub.i18n import gettext as _
+from volunteer_hub.incentives.services import recognition
 from volunteer_hub.reference.services import list_grids, list_units, unit_kind_label
 from volunteer_hub.schools.tables import School
 from volunteer_hub.sites.tables import Site
@@ -95,7 +96,7 @@ class ProfilePages(Controller):
         profile = await services.get_profile(current_user(request))
         values = {**asdict(profile), "max_hours_per_week": f"{profile.max_hours_per_week:g}"}
         return render(request, "volunteers/profile.html", profile=profile, values=values,
-                      skill_label=services.skill_label, **await _choices())
+                      recognition=await recognition(profile.id), skill_label=services.skill_label, **await _choices())
 
     @post("/profile")
     async def update(self, request: Request) -> Template | Redirect:
