@@ -3,8 +3,7 @@ and the first filling of every period total (volunteers', units', grids') from t
 calls the application's rebuild function, which must work against the schema as of this migration.
 """
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from volunteer_hub.db import index_migration
 
 ID = "2026-11-25T11:05:49:000000"
 VERSION = "1.38.0"
@@ -21,22 +20,11 @@ INDEXES = {
 }
 
 
+async def _fill_totals():
+    from volunteer_hub.points.services import rebuild_period_totals
+
+    await rebuild_period_totals()
+
+
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="volunteer_hub", description=DESCRIPTION)
-
-    async def create_indexes_and_fill():
-        engine = engine_finder()
-        for statement in INDEXES.values():
-            await engine.run_ddl(statement)
-        from volunteer_hub.points.services import rebuild_period_totals
-
-        await rebuild_period_totals()
-
-    async def drop_indexes():
-        engine = engine_finder()
-        for name in INDEXES:
-            await engine.run_ddl(f'DROP INDEX IF EXISTS "{name}"')
-
-    manager.add_raw(create_indexes_and_fill)
-    manager.add_raw_backwards(drop_indexes)
-    return manager
+    return index_migration(ID, DESCRIPTION, INDEXES, then=_fill_totals)

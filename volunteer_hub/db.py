@@ -81,3 +81,26 @@ def is_unique_violation(error: BaseException) -> bool:
     if isinstance(error, asyncpg.exceptions.UniqueViolationError):
         return True
     return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+
+def index_migration(migration_id: str, description: str, indexes: dict[str, str], then: Any = None) -> Any:
+    """The migration manager of a raw migration that creates indexes (multi-column unique ones, which
+    SQLite cannot add as constraints) and drops them going backwards; ``then`` runs after creating."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+    from piccolo.engine import engine_finder
+
+    manager = MigrationManager(migration_id=migration_id, app_name="volunteer_hub", description=description)
+
+    async def create() -> None:
+        for statement in indexes.values():
+            await engine_finder().run_ddl(statement)
+        if then is not None:
+            await then()
+
+    async def drop() -> None:
+        for name in indexes:
+            await engine_finder().run_ddl(f'DROP INDEX IF EXISTS "{name}"')
+
+    manager.add_raw(create)
+    manager.add_raw_backwards(drop)
+    return manager

@@ -63,22 +63,11 @@ def _activity_out(activity) -> ActivityOut:
         is_cancelled=activity.is_cancelled)
 
 
-def _date(form: FormReader, name: str) -> dt.date | None:
-    raw = form.text(name)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        form.errors[name] = _("Dates are written as YYYY-MM-DD.")
-        return None
-
-
 def _input_from_form(form: FormReader) -> services.ActivityInput:
     return services.ActivityInput(
         site_id=form.integer("site"), title=form.text("title"), kind=form.text("kind"),
-        description=form.text("description"), first_date=_date(form, "first_date"),
-        repeat_weekly=form.flag("repeat_weekly"), until_date=_date(form, "until_date"),
+        description=form.text("description"), first_date=form.date("first_date"),
+        repeat_weekly=form.flag("repeat_weekly"), until_date=form.date("until_date"),
         start_minute=parse_time(form.text("start")), end_minute=parse_time(form.text("end")),
         seats_min=form.integer("seats_min"), seats_max=form.integer("seats_max"),
         required_skills=form.values("required_skills"), team_slots=form.integer("team_slots") or 0)

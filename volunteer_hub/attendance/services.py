@@ -31,7 +31,7 @@ from volunteer_hub.incentives import services as incentives
 from volunteer_hub.points import services as points
 from volunteer_hub.points.tables import PointsEntry
 from volunteer_hub.settings import get_settings
-from volunteer_hub.shifts.services import check_may_manage, get_shift
+from volunteer_hub.shifts.services import check_may_manage, get_shift, lock_volunteer_and_shift
 from volunteer_hub.shifts.tables import CONFIRMED, SHIFT_CANCELLED, Assignment, Shift
 from volunteer_hub.volunteers.services import volunteer_for_user
 from volunteer_hub.volunteers.tables import Volunteer
@@ -136,11 +136,7 @@ async def check_in(user: User, token: str) -> Attendance:
     shift_id = _shift_id_from(token)
     volunteer = await volunteer_for_user(user)
     async with write_transaction():
-        await points.lock_volunteer(volunteer.id)
-        row = await for_update(Shift.select().where(Shift.id == shift_id)).first()
-        if row is None:
-            raise NotFound(_("No such shift."))
-        shift = Shift(**row)
+        shift = await lock_volunteer_and_shift(volunteer.id, shift_id)
         if shift.status == SHIFT_CANCELLED:
             raise Conflict(_("This shift is cancelled."))
         if not await Assignment.exists().where((Assignment.shift == shift.id) & (Assignment.volunteer == volunteer.id)
@@ -164,11 +160,7 @@ async def check_out(user: User, token: str) -> Attendance:
     shift_id = _shift_id_from(token)
     volunteer = await volunteer_for_user(user)
     async with write_transaction():
-        await points.lock_volunteer(volunteer.id)
-        row = await for_update(Shift.select().where(Shift.id == shift_id)).first()
-        if row is None:
-            raise NotFound(_("No such shift."))
-        shift = Shift(**row)
+        shift = await lock_volunteer_and_shift(volunteer.id, shift_id)
         attendance = await Attendance.objects().where((Attendance.shift == shift.id)
                                                       & (Attendance.volunteer == volunteer.id)).first()
         if attendance is None or attendance.checked_in_at is None:

@@ -61,17 +61,6 @@ def _redemption_out(row) -> RedemptionOut:
     return RedemptionOut(id=row.id, reward_id=row.reward, points=row.points, status=row.status)
 
 
-def _date(form: FormReader, name: str) -> dt.date | None:
-    raw = form.text(name)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        form.errors[name] = _("Dates are written as YYYY-MM-DD.")
-        return None
-
-
 class RewardPages(Controller):
     include_in_schema = False
 
@@ -96,8 +85,8 @@ class RewardPages(Controller):
     async def create(self, request: Request) -> Template | Redirect:
         form = FormReader(await request.form())
         data = services.RewardInput(name=form.text("name"), points_cost=form.integer("points_cost"),
-                                    stock=form.integer("stock"), active_from=_date(form, "active_from"),
-                                    active_until=_date(form, "active_until"), description=form.text("description"))
+                                    stock=form.integer("stock"), active_from=form.date("active_from"),
+                                    active_until=form.date("active_until"), description=form.text("description"))
         try:
             if form.errors:
                 raise ValidationFailed(_("Please check the form."), {})

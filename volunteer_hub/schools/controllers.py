@@ -17,7 +17,8 @@ from volunteer_hub.i18n import gettext as _
 from volunteer_hub.reference.services import list_grids
 from volunteer_hub.schools import services
 from volunteer_hub.schools.tables import CROSSING_KINDS, REQUEST_STATES, SLOTS
-from volunteer_hub.shifts.services import ShiftCard, request_shifts
+from volunteer_hub.shifts.schemas import ShiftOut, shift_out
+from volunteer_hub.shifts.services import request_shifts
 from volunteer_hub.volunteers.services import format_minute, parse_time, weekday_label
 from volunteer_hub.web.auth import current_user, roles_required
 from volunteer_hub.web.forms import FormReader
@@ -111,33 +112,6 @@ class EscortRequestOut(EscortRequestBody):
 
 class RejectBody(msgspec.Struct):
     reason: str
-
-
-class ShiftOut(msgspec.Struct):
-    id: int
-    title: str
-    kind: str
-    slot: str | None
-    day: dt.date
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    seats_min: int
-    seats_ideal: int
-    seats_max: int
-    confirmed: int
-    waitlisted: int
-    seats_left: int
-    status: str
-    distance_km: float | None = None
-    my_status: str | None = None
-
-
-def shift_out(card: ShiftCard) -> ShiftOut:
-    return ShiftOut(id=card.id, title=card.title, kind=card.kind, slot=card.slot, day=card.day,
-                    starts_at=card.starts_at, ends_at=card.ends_at, seats_min=card.seats_min,
-                    seats_ideal=card.seats_ideal, seats_max=card.seats_max, confirmed=card.confirmed,
-                    waitlisted=card.waitlisted, seats_left=card.seats_left, status=card.status,
-                    distance_km=card.distance_km, my_status=card.my_status)
 
 
 def _school_out(school) -> SchoolOut:
@@ -312,17 +286,6 @@ def _crossing_from_form(form: FormReader) -> services.CrossingInput:
                                   longitude=form.number("longitude"), priority=form.integer("priority"))
 
 
-def _date_field(form: FormReader, name: str) -> dt.date | None:
-    raw = form.text(name)
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        form.errors[name] = _("Dates are written as YYYY-MM-DD.")
-        return None
-
-
 def _form_failed(form: FormReader) -> None:
     """A number or date that did not parse: refuse before the service is asked."""
     if form.errors:
@@ -480,7 +443,7 @@ class SchoolPages(Controller):
     @post("/{school_id:int}/closures")
     async def add_closures(self, request: Request, school_id: FromPath[int]) -> Template | Redirect:
         async def action(form: FormReader) -> None:
-            first, last = _date_field(form, "first"), _date_field(form, "last")
+            first, last = form.date("first"), form.date("last")
             _form_failed(form)
             await services.add_closure_range(current_user(request), school_id, first, last, form.text("reason"))
 
@@ -489,7 +452,7 @@ class SchoolPages(Controller):
     @post("/{school_id:int}/closures/remove")
     async def remove_closures(self, request: Request, school_id: FromPath[int]) -> Redirect:
         form = FormReader(await request.form())
-        first, last = _date_field(form, "first"), _date_field(form, "last")
+        first, last = form.date("first"), form.date("last")
         _form_failed(form)
         await services.remove_closures(current_user(request), school_id, first, last or first)
         flash(request, _("The school is open again on those days."), category="success")
@@ -502,7 +465,7 @@ class SchoolPages(Controller):
 def _request_from_form(form: FormReader) -> services.EscortRequestInput:
     return services.EscortRequestInput(
         crossing_id=form.integer("crossing"), slot=form.text("slot"), weekdays=form.integers("weekdays"),
-        start_date=_date_field(form, "start_date"), end_date=_date_field(form, "end_date"),
+        start_date=form.date("start_date"), end_date=form.date("end_date"),
         seats_min=form.integer("seats_min"), seats_ideal=form.integer("seats_ideal"),
         adults_only=form.flag("adults_only"), needs_trained=form.flag("needs_trained"), needs_lead=form.flag("needs_lead"),
     )

@@ -19,7 +19,8 @@ from volunteer_hub.reference.services import list_grids
 from volunteer_hub.schools.services import coordinator_school_id, slot_label, visible_schools
 from volunteer_hub.settings import get_settings
 from volunteer_hub.shifts import calendar, services
-from volunteer_hub.shifts.services import BrowseFilter, NeedsConfirmation, ShiftCard
+from volunteer_hub.shifts.schemas import ShiftOut, shift_out
+from volunteer_hub.shifts.services import BrowseFilter, NeedsConfirmation
 from volunteer_hub.sites.services import list_sites
 from volunteer_hub.volunteers.services import ACTIVITY_KINDS, kind_label, skill_label, volunteer_for_user
 from volunteer_hub.web.auth import current_user, roles_required
@@ -34,35 +35,6 @@ anyone_logged_in = roles_required(ROLE_VOLUNTEER, ROLE_COORDINATOR, ROLE_MANAGER
 
 
 # ---------------------------------------------------------------------------------------- API shapes
-
-
-class ShiftOut(msgspec.Struct):
-    id: int
-    title: str
-    kind: str
-    slot: str | None
-    day: dt.date
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    seats_min: int
-    seats_ideal: int
-    seats_max: int
-    confirmed: int
-    waitlisted: int
-    seats_left: int
-    status: str
-    school_id: int | None
-    site_id: int | None
-    distance_km: float | None = None
-    my_status: str | None = None
-
-
-def shift_out(card: ShiftCard) -> ShiftOut:
-    return ShiftOut(id=card.id, title=card.title, kind=card.kind, slot=card.slot, day=card.day, starts_at=card.starts_at,
-                    ends_at=card.ends_at, seats_min=card.seats_min, seats_ideal=card.seats_ideal,
-                    seats_max=card.seats_max, confirmed=card.confirmed, waitlisted=card.waitlisted,
-                    seats_left=card.seats_left, status=card.status, school_id=card.school_id, site_id=card.site_id,
-                    distance_km=card.distance_km, my_status=card.my_status)
 
 
 class SignUpBody(msgspec.Struct):

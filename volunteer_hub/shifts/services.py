@@ -295,19 +295,29 @@ async def _rule_problem(volunteer: Volunteer, shift: Shift, ignore_assignment_of
     return None
 
 
+async def lock_volunteer_and_shift(volunteer_id: int, shift_id: int) -> Shift:
+    """Inside a write transaction: lock the volunteer, then the shift (the lock order everywhere), and
+    return the shift as it is now."""
+    await for_update(Volunteer.select(Volunteer.id).where(Volunteer.id == volunteer_id)).first()
+    row = await for_update(Shift.select().where(Shift.id == shift_id)).first()
+    if row is None:
+        raise NotFound(_("No such shift."))
+    return Shift(**row)
+
+
+async def _locked_open_future_shift(volunteer_id: int, shift_id: int) -> Shift:
+    shift = await lock_volunteer_and_shift(volunteer_id, shift_id)
+    if shift.status != SHIFT_OPEN:
+        raise Conflict(_("This shift is cancelled."))
+    if shift.starts_at <= local_now():
+        raise ValidationFailed(_("This shift has started or is over."))
+    return shift
+
+
 async def sign_up(user: User, shift_id: int, confirm_outside_availability: bool = False) -> SignUpResult:
     volunteer = await volunteer_for_user(user)
     async with write_transaction():
-        # Lock order everywhere: the volunteer, then the shift.
-        await for_update(Volunteer.select(Volunteer.id).where(Volunteer.id == volunteer.id)).first()
-        row = await for_update(Shift.select().where(Shift.id == shift_id)).first()
-        if row is None:
-            raise NotFound(_("No such shift."))
-        shift = Shift(**row)
-        if shift.status != SHIFT_OPEN:
-            raise Conflict(_("This shift is cancelled."))
-        if shift.starts_at <= local_now():
-            raise ValidationFailed(_("This shift has started or is over."))
+        shift = await _locked_open_future_shift(volunteer.id, shift_id)
         if await Assignment.exists().where((Assignment.shift == shift.id) & (Assignment.volunteer == volunteer.id)
                                             & Assignment.status.is_in(list(LIVE))):
             raise Conflict(_("You are already signed up for this shift."))
@@ -373,15 +383,7 @@ async def book_team_seats(user: User, shift_id: int, seats: int | None) -> TeamS
     if volunteer.unit is None:
         raise ValidationFailed(_("Only members of a unit can reserve team seats. Choose your unit in your profile."))
     async with write_transaction():
-        await for_update(Volunteer.select(Volunteer.id).where(Volunteer.id == volunteer.id)).first()
-        row = await for_update(Shift.select().where(Shift.id == shift_id)).first()
-        if row is None:
-            raise NotFound(_("No such shift."))
-        shift = Shift(**row)
-        if shift.status != SHIFT_OPEN:
-            raise Conflict(_("This shift is cancelled."))
-        if shift.starts_at <= local_now():
-            raise ValidationFailed(_("This shift has started or is over."))
+        shift = await _locked_open_future_shift(volunteer.id, shift_id)
         if shift.team_slots <= 0:
             raise ValidationFailed(_("This shift has no team seats."))
         taken_by_unit = await Assignment.count().where((Assignment.shift == shift_id) & (Assignment.status == CONFIRMED)

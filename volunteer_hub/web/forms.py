@@ -43,6 +43,16 @@ class FormReader:
             self.errors[name] = _("Please give a number.")
             return None
 
+    def date(self, name: str) -> dt.date | None:
+        raw = self.text(name)
+        if not raw:
+            return None
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            self.errors[name] = _("Dates are written as YYYY-MM-DD.")
+            return None
+
     def flag(self, name: str) -> bool:
         return self.text(name).lower() in ("1", "on", "true", "yes")
 
