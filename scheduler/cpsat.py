@@ -7,6 +7,7 @@ variables, 160,000 constraints) that is about three times faster, and it is the 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ class SolverOutcome:
     solve_s: float = 0.0
     translate_s: float = 0.0
     history: list[tuple[float, float, float]] = field(default_factory=list)  # (elapsed, objective, bound)
+    stopped: bool = False  # cut short by SolveOptions.stop
 
 
 def translate(formulation: Formulation) -> cp_model.CpModel:
@@ -85,8 +87,10 @@ def configure(solver: cp_model.CpSolver, options: SolveOptions) -> None:
 class _ProgressRecorder(cp_model.CpSolverSolutionCallback):
     """Counts improving solutions, keeps their times, and forwards each to the caller's callable."""
 
-    def __init__(self, started: float, below_min_vars: list, missing_constant: int, min_seats_total: int, progress, outer_bound: float, gap_limit: float):
+    def __init__(self, started: float, below_min_vars: list, missing_constant: int, min_seats_total: int, progress, outer_bound: float, gap_limit: float, stop: threading.Event | None = None):
         super().__init__()
+        self.stop = stop
+        self.stopped = False
         self.outer_bound = outer_bound
         self.gap_limit = gap_limit
         self.started = started
@@ -112,6 +116,9 @@ class _ProgressRecorder(cp_model.CpSolverSolutionCallback):
             self.progress(Progress(objective=objective, bound=bound, coverage_min=coverage, elapsed_s=elapsed, source="cpsat"))
         if self.gap_limit > 0 and objective - bound <= self.gap_limit * max(1.0, abs(objective)):
             self.stop_search()  # within the gap limit of a bound CP-SAT does not know about
+        elif self.stop is not None and self.stop.is_set():
+            self.stopped = True
+            self.stop_search()  # the watcher does this too; here it costs nothing
 
 
 def solve(
@@ -128,9 +135,31 @@ def solve(
     solver = cp_model.CpSolver()
     configure(solver, options)
     below_min = [model.get_int_var_from_proto_index(v) for v in formulation.below_min_var.values()]
-    recorder = _ProgressRecorder(clock_start, below_min, missing_constant, min_seats_total, options.progress, outer_bound, options.relative_gap)
+    recorder = _ProgressRecorder(clock_start, below_min, missing_constant, min_seats_total, options.progress, outer_bound, options.relative_gap, options.stop)
+    finished = threading.Event()
+    stopped = threading.Event()
+    watcher = None
+    if options.stop is not None:
+
+        def watch() -> None:
+            # Wait on the caller's event until the solve ends. Once it is set, ask CP-SAT to stop
+            # (thread-safe) and keep asking every 0.1 s until the solve returns: a request made
+            # just before the search has really started (stop_search is a no-op then) is not lost.
+            while not finished.is_set():
+                if options.stop.wait(0.1) and not finished.is_set():
+                    stopped.set()
+                    solver.stop_search()
+                    finished.wait(0.1)
+
+        watcher = threading.Thread(target=watch, name="cpsat-stop-watcher", daemon=True)
+        watcher.start()
     started = time.perf_counter()
-    status = solver.solve(model, recorder)
+    try:
+        status = solver.solve(model, recorder)
+    finally:
+        finished.set()
+        if watcher is not None:
+            watcher.join()
     solve_s = time.perf_counter() - started
 
     status_name = solver.status_name(status)
@@ -148,4 +177,5 @@ def solve(
         first_solution_s=recorder.first_s,
         solve_s=solve_s,
         history=recorder.history,
+        stopped=stopped.is_set() or recorder.stopped,
     )

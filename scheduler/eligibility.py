@@ -87,6 +87,16 @@ def validate(problem: Problem) -> None:
         duplicates = [a for a, count in Counter(assignments).items() if count > 1]
         if duplicates:
             raise ProblemError(f"{name} assignment listed twice: {duplicates[0]}")
+    for assignment in problem.excluded:  # listing a pair twice is harmless
+        if assignment.volunteer_id not in volunteer_ids or assignment.shift_id not in shift_ids:
+            raise ProblemError(f"excluded pair {assignment} names an unknown volunteer or shift")
+    both = set(problem.fixed) & set(problem.excluded)
+    if both:
+        first = min(both, key=lambda a: (a.volunteer_id, a.shift_id))
+        raise ProblemError(
+            f"{len(both)} pair(s) both fixed and excluded, e.g. {first.volunteer_id} -> {first.shift_id}: "
+            "a volunteer cannot be locked on a shift they declined"
+        )
 
 
 def _merged(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -188,12 +198,22 @@ class ProblemIndex:
 
     # ------------------------------------------------------------------- pairs
     def _pairs(self) -> None:
+        # Declined pairs (Problem.excluded), per active shift: volunteer numbers never to put on it.
+        self.declined: dict[int, np.ndarray] = {}
+        declined_sets: dict[int, set[int]] = defaultdict(set)
+        for a in self.problem.excluded:
+            if a.shift_id in self.shift_number:  # a past shift is left alone anyway
+                declined_sets[self.shift_number[a.shift_id]].add(self.volunteer_number[a.volunteer_id])
+        for j, who in declined_sets.items():
+            self.declined[j] = np.array(sorted(who), dtype=np.int64)
         pair_volunteer, pair_shift, pair_distance = [], [], []
         self.shift_pairs: list[np.ndarray] = []  # per shift: its pair numbers
         first = 0
         for j in range(len(self.shifts)):
             masks = self.eligibility_masks(j)
             who = np.flatnonzero(masks["age"] & masks["skill"] & masks["near"] & masks["available"])
+            if j in self.declined:
+                who = who[~np.isin(who, self.declined[j])]  # an eligible pair declined is no variable
             pair_volunteer.append(who)
             pair_shift.append(np.full(len(who), j, dtype=np.int64))
             pair_distance.append(masks["distance"][who])
@@ -359,6 +379,12 @@ class ProblemIndex:
                 reasons[reason] = int((passed & ~masks[test]).sum())
                 passed &= masks[test]
             on_shift = set(assigned_to[j])
+            declined = np.zeros(len(self.volunteers), dtype=bool)
+            if j in self.declined:
+                declined[self.declined[j]] = True
+                declined[list(on_shift)] = False  # on it after all (a schedule from elsewhere): not a cause
+            reasons["declined"] = int((passed & declined).sum())
+            passed &= ~declined
             counts = Counter()
             for v in np.flatnonzero(passed).tolist():
                 if v in on_shift:

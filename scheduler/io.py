@@ -81,6 +81,7 @@ def problem_from_dict(data: dict) -> Problem:
             skills=tuple(data.get("skills", [])),
             fixed=tuple(_assignment(a) for a in data.get("fixed", [])),
             published=tuple(_assignment(a) for a in data.get("published", [])),
+            excluded=tuple(_assignment(a) for a in data.get("excluded") or []),
             weights=Weights(**data.get("weights", {})),
             travel_speed_kmh=int(data.get("travel_speed_kmh", 12)),
             now=_time(data["now"]) if data.get("now") else None,
@@ -132,6 +133,7 @@ def problem_to_dict(problem: Problem) -> dict:
         "shifts": [shift(s) for s in problem.shifts],
         "fixed": [_assignment_dict(a) for a in problem.fixed],
         "published": [_assignment_dict(a) for a in problem.published],
+        "excluded": [_assignment_dict(a) for a in problem.excluded],
     }
 
 

@@ -59,6 +59,10 @@ class MipModel:
 
 
 def solve(mip: MipModel, options: SolveOptions) -> SolverOutcome:
+    # SolveOptions.stop is honoured only before this call (solve.py skips the solver when it is
+    # set). Once SCIP runs, a stop request does not cut it short: it runs to its time or gap limit.
+    # (MPSolver.InterruptSolve reports success on a district model but SCIP kept running until
+    # its limit in our trial, so it is not used.)
     solver = mip.solver
     solver.SetTimeLimit(int(options.time_limit_s * 1000))
     solver.SetNumThreads(max(1, options.workers))

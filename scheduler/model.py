@@ -7,6 +7,7 @@ distance, travel time and cost without floating-point disagreement.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -111,6 +112,7 @@ class Problem:
     skills: tuple[str, ...] = ()  # the known skills: any other skill name is an input error
     fixed: tuple[Assignment, ...] = ()  # locked by a manager or made by self sign-up
     published: tuple[Assignment, ...] = ()  # the schedule people have seen, when re-solving
+    excluded: tuple[Assignment, ...] = ()  # pairs never to make (the volunteer declined the shift)
     weights: Weights = Weights()
     travel_speed_kmh: int = 12  # between two shifts, door to door
     now: datetime | None = None  # shifts starting before this are in the past and left alone
@@ -147,6 +149,9 @@ class SolveOptions:
     deterministic_time: float | None = None
     progress: object = None  # a callable taking a Progress, or None
     log: bool = False
+    # Set it (from any thread) to stop the solve as soon as it can: the best schedule found so far
+    # is returned, never an exception, and the Result's stats carry "stopped": 1.
+    stop: threading.Event | None = None
 
 
 @dataclass
@@ -154,9 +159,11 @@ class Shortfall:
     """A shift left below its ideal seats, and why the people who could not come did not come.
 
     ``reasons`` counts volunteers by the first cause that keeps them off the shift, in the order
-    underage, missing_skill, too_far, unavailable (these make them ineligible), then, among the
-    eligible, at_weekly_limit, on_overlapping_shift, not_chosen. ``lead_missing`` is set when no
-    eligible person with a required skill was free, so the shift could not be staffed at all.
+    underage, missing_skill, too_far, unavailable (these make them ineligible), declined (eligible,
+    but the pair is in ``Problem.excluded``), then, among the eligible who did not decline,
+    at_weekly_limit, on_overlapping_shift, not_chosen. ``eligible`` counts the people who could be
+    put on the shift: eligible and not declined. ``lead_missing`` is set when no eligible person
+    with a required skill was free, so the shift could not be staffed at all.
     """
 
     shift_id: str

@@ -11,6 +11,11 @@ Timeline of a CP-SAT or MIP solve, as reported in the Result:
    two is handed to the solver as a complete hint, so the solver never returns worse;
 4. the solver runs until the time limit, the gap limit or a proven optimum; each improving
    solution goes to the progress callback.
+
+``SolveOptions.stop`` (a ``threading.Event``) ends a solve early on request: it is checked before
+the translation, after the greedy schedule and after the flow relaxation (the solver is skipped if
+it is set), and during a CP-SAT search a watcher thread stops the search. The best schedule so far
+is returned (the solver's, else the start schedule) with ``stats["stopped"] = 1``.
 """
 
 from __future__ import annotations
@@ -58,7 +63,9 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         first_s = time.perf_counter() - started - build_s
     else:
         translate_started = time.perf_counter()
-        translated = cpsat.translate(formulation) if options.method == "cpsat" else mip.MipModel(formulation)
+        translated = None
+        if not _stop_requested(options):  # a stop already requested skips the solver: no need to translate
+            translated = cpsat.translate(formulation) if options.method == "cpsat" else mip.MipModel(formulation)
         stats["translate_s"] = time.perf_counter() - translate_started
         build_s = time.perf_counter() - started
 
@@ -84,30 +91,39 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         first_s = time.perf_counter() - started - build_s
         stats["greedy_objective"] = hint_objective
         report(hint_pairs, hint_objective, None, "greedy")
-        # Then the flow relaxation: a proven bound, and a better start repaired from its assignment.
-        relax_started = time.perf_counter()
-        relaxation = relax.relax(index)
-        stats["relax_s"] = time.perf_counter() - relax_started
-        stats["flow_bound"] = relaxation.bound
-        repaired = greedy.coverage_first(index, start=relaxation.pair_values)
-        repaired_values, repaired_terms = formulation.evaluate(repaired)
-        if sum(repaired_terms.values()) < hint_objective:
-            hint_pairs, hint, hint_terms = repaired, repaired_values, repaired_terms
-            hint_objective = sum(repaired_terms.values())
-        stats["hint_s"] = time.perf_counter() - started - build_s
-        stats["hint_objective"] = hint_objective
-        stats["hint_gap"] = _gap(hint_objective, relaxation.bound)
-        report(hint_pairs, hint_objective, float(relaxation.bound), "hint")
-        if options.relative_gap > 0 and _gap(hint_objective, relaxation.bound) <= options.relative_gap:
+        # Then the flow relaxation: a proven bound, and a better start repaired from its assignment
+        # (skipped when a stop was requested: the greedy schedule is returned as it is).
+        flow_bound = None
+        if not _stop_requested(options):
+            relax_started = time.perf_counter()
+            relaxation = relax.relax(index)
+            flow_bound = float(relaxation.bound)
+            stats["relax_s"] = time.perf_counter() - relax_started
+            stats["flow_bound"] = relaxation.bound
+            repaired = greedy.coverage_first(index, start=relaxation.pair_values)
+            repaired_values, repaired_terms = formulation.evaluate(repaired)
+            if sum(repaired_terms.values()) < hint_objective:
+                hint_pairs, hint, hint_terms = repaired, repaired_values, repaired_terms
+                hint_objective = sum(repaired_terms.values())
+            stats["hint_s"] = time.perf_counter() - started - build_s
+            stats["hint_objective"] = hint_objective
+            stats["hint_gap"] = _gap(hint_objective, relaxation.bound)
+            report(hint_pairs, hint_objective, flow_bound, "hint")
+        if translated is None or flow_bound is None or _stop_requested(options):
+            # Stopped on request before the solver started: the start schedule is returned below.
+            outcome = cpsat.SolverOutcome(status="UNKNOWN", pair_values=None, bound=None, stopped=True)
+        elif options.relative_gap > 0 and _gap(hint_objective, flow_bound) <= options.relative_gap:
             # The starting schedule is already within the gap limit of the proven bound.
             outcome = cpsat.SolverOutcome(status="FEASIBLE", pair_values=hint_pairs, bound=None, solutions_found=1)
         elif options.method == "cpsat":
             cpsat.add_hint(translated, hint)
             missing_constant = sum(s.min_seats for j, s in enumerate(index.shifts) if j not in formulation.below_min_var)
-            outcome = cpsat.solve(translated, formulation, options, min_seats_total, missing_constant, started, relaxation.bound)
+            outcome = cpsat.solve(translated, formulation, options, min_seats_total, missing_constant, started, flow_bound)
         else:
             translated.add_hint(hint)
             outcome = mip.solve(translated, options)
+        if outcome.stopped:
+            stats["stopped"] = 1
         stats["solver_bound"] = outcome.bound
         stats["solve_s"] = outcome.solve_s
         if outcome.first_solution_s is not None:
@@ -122,11 +138,12 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
                 "(for example a locked helper on a shift whose required trained person cannot come)"
             )
         # Both are proven lower bounds of the same model: report the better one.
-        bound = max(b for b in (outcome.bound, float(relaxation.bound)) if b is not None) if status != "INFEASIBLE" else None
+        bound = max((b for b in (outcome.bound, flow_bound) if b is not None), default=None)
         solutions = outcome.solutions_found
         if pair_values is None and status not in ("INFEASIBLE", "MODEL_INVALID") and not formulation.violations(hint):
-            # The limit struck before the solver loaded any solution (MIP on a big model, or a
-            # very short limit): the coverage-first schedule keeps every hard rule, so return it.
+            # The limit struck before the solver loaded any solution (MIP on a big model, a very
+            # short limit, or a stop on request): the start schedule keeps every hard rule, so
+            # return it.
             pair_values, status, solutions = hint_pairs, "FEASIBLE", 1
             stats["returned_hint"] = 1
     wall_s = time.perf_counter() - started
@@ -167,6 +184,10 @@ def solve(problem: Problem, options: SolveOptions | None = None, extra_rules: tu
         skipped_shifts=index.skipped_shifts,
         stats=stats,
     )
+
+
+def _stop_requested(options: SolveOptions) -> bool:
+    return options.stop is not None and options.stop.is_set()
 
 
 def _gap(objective: float, bound: float) -> float:

@@ -116,6 +116,7 @@ def verify(problem: Problem, assignments: list[Assignment], claimed_objective: i
     active = [s for s in problem.shifts if now is None or _naive(s.start) >= now]
     active_ids = {s.id for s in active}
     weights = problem.weights
+    excluded = set(problem.excluded)
 
     # ------------------------------------------------------------ hard rules
     seen: set[Assignment] = set()
@@ -135,6 +136,8 @@ def verify(problem: Problem, assignments: list[Assignment], claimed_objective: i
             continue
         if not _eligible(volunteer, shift):
             violations.append(f"{a.volunteer_id} -> {a.shift_id}: not eligible ({_why_ineligible(volunteer, shift)})")
+        if a in excluded:
+            violations.append(f"{a.volunteer_id} -> {a.shift_id}: an excluded pair (the volunteer declined the shift)")
         people_on[shift.id].append(volunteer)
         shifts_of[volunteer.id].append(shift)
 
@@ -181,6 +184,12 @@ def verify(problem: Problem, assignments: list[Assignment], claimed_objective: i
 
     weeks_in_period = len({_week(s) for s in active})
     eligible_counts = _eligible_counts(problem, active)
+    # A declined shift is not offered: it does not count towards the fair share.
+    position = {v.id: k for k, v in enumerate(problem.volunteers)}
+    for a in excluded:
+        volunteer, shift = volunteers.get(a.volunteer_id), all_shifts.get(a.shift_id)
+        if volunteer is not None and shift is not None and shift.id in active_ids and _eligible(volunteer, shift):
+            eligible_counts[position[volunteer.id]] -= 1
     offers = [min(count, v.max_shifts_per_week * weeks_in_period) for count, v in zip(eligible_counts, problem.volunteers)]
     total_offer = sum(offers)
     demand = sum(s.ideal_seats for s in active)
