@@ -31,8 +31,8 @@ demo: migrate
 	$(BIN)/python -m volunteer_hub seed-demo-if-empty
 
 run: demo
-	@echo "Volunteer Hub on http://$(HOST):$(PORT)"
-	$(BIN)/uvicorn --factory volunteer_hub.app:create_app --host $(HOST) --port $(PORT)
+	@echo "Volunteer Hub on http://$(HOST):$(PORT) (with a solver worker beside it)"
+	$(BIN)/python -m volunteer_hub serve --host $(HOST) --port $(PORT)
 
 # Everything on SQLite, then every database test again on PostgreSQL.
 test: install-test
@@ -41,6 +41,7 @@ test: install-test
 
 # Refresh the Chinese catalogue after adding messages (then translate the new entries).
 messages: install-test
+	mkdir -p var
 	$(BIN)/pybabel extract -F volunteer_hub/locale/babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy \
 		--no-location -o var/messages.pot .
 	$(BIN)/pybabel update -i var/messages.pot -d volunteer_hub/locale -l zh_CN -N --ignore-obsolete -w 100

@@ -4,6 +4,8 @@
   create-admin LOGIN [--name N] the first administrator (password asked, or from VOLUNTEER_HUB_ADMIN_PASSWORD)
   seed-demo                     the invented demo district (idempotent)
   seed-demo-if-empty            the demo district, only when the database has no accounts yet
+  worker                        run solver jobs from the queue (until interrupted)
+  serve [--host H] [--port P]   the web server with a worker beside it (what `make run` starts)
 """
 
 from __future__ import annotations
@@ -32,6 +34,24 @@ async def _with_db(coroutine_function, *args):
         await db.stop()
 
 
+def _serve(host: str, port: int) -> int:
+    """uvicorn in this process and the queue's worker in a child process, stopped together."""
+    import subprocess
+
+    import uvicorn
+
+    worker = subprocess.Popen([sys.executable, "-m", "volunteer_hub", "worker"])
+    try:
+        uvicorn.run("volunteer_hub.app:create_app", factory=True, host=host, port=port)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m volunteer_hub")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -41,7 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--name", default="")
     commands.add_parser("seed-demo", help="load the demo district (idempotent)")
     commands.add_parser("seed-demo-if-empty", help="load the demo district when there are no accounts")
+    commands.add_parser("worker", help="run solver jobs from the queue until interrupted")
+    serve = commands.add_parser("serve", help="the web server with a worker beside it")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
     args = parser.parse_args(argv)
+
+    if args.command == "worker":
+        from volunteer_hub.planning.queue import run_worker
+
+        run_worker()
+        return 0
+    if args.command == "serve":
+        return _serve(args.host, args.port)
 
     if args.command == "migrate":
         return _migrate()

@@ -18,6 +18,7 @@ from volunteer_hub.activities.controllers import ActivityApi, ActivityPages
 from volunteer_hub.attendance.controllers import AttendanceApi, AttendancePages
 from volunteer_hub.incentives.controllers import EvaluationPages, IncentiveApi, IncentivePages
 from volunteer_hub.notifications.controllers import NotificationApi, NotificationPages
+from volunteer_hub.planning.controllers import PlanningApi, PlanningPages
 from volunteer_hub.rewards.controllers import RewardApi, RewardPages
 from volunteer_hub.schools.controllers import EscortRequestPages, SchoolApi, SchoolPages
 from volunteer_hub.shifts.controllers import ShiftApi, ShiftPages
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             IncentivePages,
             EvaluationPages,
             RewardPages,
+            PlanningPages,
             AuthApi,
             StaffAccountApi,
             VolunteerApi,
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AttendanceApi,
             IncentiveApi,
             RewardApi,
+            PlanningApi,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
         ],
         middleware=[

@@ -350,12 +350,16 @@ async def _seed_past_service(rng: random.Random) -> int:
     volunteers = await Volunteer.select(Volunteer.id).where(Volunteer.birth_year <= today.year - 18).order_by(Volunteer.id)
     regulars = [row["id"] for row in volunteers][:120]  # a keen core, so some people reach several escorts
     recorded = 0
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}  # nobody served two places at once
     for key, values in places:
         shift = await Shift.objects().where(Shift.source_key == key).first()
         if shift is None:
             shift = Shift(source_key=key, status=SHIFT_OPEN, **values)
             await shift.save()
-        people = rng.sample(regulars, min(len(regulars), rng.randint(1, max(1, min(values["seats_max"], 4)))))
+        free = [v for v in regulars if all(values["ends_at"] <= start or end <= values["starts_at"] for start, end in busy.get(v, []))]
+        people = rng.sample(free, min(len(free), rng.randint(1, max(1, min(values["seats_max"], 4)))))
+        for volunteer_id in people:
+            busy.setdefault(volunteer_id, []).append((values["starts_at"], values["ends_at"]))
         marks = []
         for volunteer_id in people:
             await Assignment(shift=shift.id, volunteer=volunteer_id, status="confirmed", source="self").save()

@@ -7,7 +7,8 @@ from volunteer_hub.reference.tables import Community, Grid, StreetOffice
 from volunteer_hub.activities.tables import Activity
 from volunteer_hub.attendance.tables import Attendance, AttendanceCorrection
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
-from volunteer_hub.notifications.tables import Notification
+from volunteer_hub.notifications.tables import Notification, OutboxMessage
+from volunteer_hub.planning.tables import PlanProposal, PlanRun, PlanShortfall, PublishedVersion
 from volunteer_hub.points.tables import GroupPeriodTotal, PointsBalance, PointsEntry, PointsPeriodTotal
 from volunteer_hub.rewards.tables import Redemption, Reward
 from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, School, SchoolClosure, SchoolCoordinator
@@ -53,6 +54,7 @@ APP_CONFIG = AppConfig(
         Assignment,
         TeamBooking,
         Notification,
+        OutboxMessage,
         Attendance,
         AttendanceCorrection,
         PointsEntry,
@@ -63,5 +65,9 @@ APP_CONFIG = AppConfig(
         BadgeGrant,
         Reward,
         Redemption,
+        PlanRun,
+        PlanProposal,
+        PlanShortfall,
+        PublishedVersion,
     ],
 )

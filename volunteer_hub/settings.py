@@ -31,6 +31,9 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     cancel_cutoff_hours: float = 12.0
     planning_horizon_days: int = 35
+    # A solver run whose worker has not reported for this long is marked failed (the worker died).
+    plan_run_stale_s: float = 30.0
+    solver_workers: int = 2
 
     @property
     def is_production(self) -> bool:
@@ -84,4 +87,6 @@ def get_settings() -> Settings:
         timezone=os.environ.get("VOLUNTEER_HUB_TZ", "Asia/Shanghai"),
         cancel_cutoff_hours=float(os.environ.get("CANCEL_CUTOFF_HOURS", "12")),
         planning_horizon_days=int(os.environ.get("PLANNING_HORIZON_DAYS", "35")),
+        plan_run_stale_s=float(os.environ.get("PLAN_RUN_STALE_SECONDS", "30")),
+        solver_workers=int(os.environ.get("SOLVER_WORKERS", "2")),
     )

@@ -61,11 +61,9 @@ def live_server(migrated):
                             text=True, timeout=120)
     assert seeded.returncode == 0, seeded.stderr
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "volunteer_hub.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )
+    # What `make run` starts: uvicorn with the solver's worker beside it.
+    server = subprocess.Popen([sys.executable, "-m", "volunteer_hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -279,3 +277,36 @@ def test_volunteer_checks_in_by_qr_link_and_sees_points_and_the_leaderboard(live
     page.get_by_role("link", name="单位").click()
     assert page.locator("ol.board li").first.is_visible()
     screenshot(page, "leaderboard")
+
+
+def test_manager_plans_and_publishes_a_demo_week_and_a_volunteer_sees_it(live_server, phone_page):
+    page = phone_page
+    _log_in(page, live_server, "manager", "Manager2026demo")
+    page.get_by_role("link", name="排班", exact=True).click()
+    page.wait_for_url("**/plan")
+    assert page.get_by_role("heading", name="排班", exact=True).is_visible()
+    assert page.locator("#supply").is_visible()
+    page.locator("input[name=time_limit]").fill("20")
+    screenshot(page, "plan-demand")
+    page.get_by_role("button", name="开始自动排班").click()
+    page.wait_for_url(re.compile(r".*/plan/runs/\d+$"))
+    # The page polls the run and reloads itself with the preview when the solver is done.
+    page.locator("#publish").wait_for(timeout=120_000)
+    assert page.locator(".plan-grid a.cell").count() > 20
+    screenshot(page, "plan-preview")
+    page.locator("#publish").click()
+    assert page.get_by_text(re.compile("已发布为版本 1")).is_visible()
+
+    async def planned_volunteer() -> str:
+        from volunteer_hub.shifts.tables import Assignment
+        from volunteer_hub.volunteers.tables import Volunteer
+
+        row = await Assignment.select(Assignment.volunteer).where(Assignment.source == "solver").first()
+        return (await Volunteer.select(Volunteer.phone).where(Volunteer.id == row["volunteer"]).first())["phone"]
+
+    phone = _run(planned_volunteer)
+    _log_in(page, live_server, phone, "Volunteer2026")
+    page.goto(live_server + "/my/shifts")
+    assert page.get_by_text("协会为您安排").first.is_visible()
+    assert page.get_by_role("button", name="婉拒").first.is_visible()
+    screenshot(page, "volunteer-planned-shifts")

@@ -24,6 +24,8 @@ from volunteer_hub.schools.tables import BellSchedule, Crossing, EscortRequest, 
 from volunteer_hub.settings import get_settings
 from volunteer_hub.shifts.tables import (
     CANCELLED,
+    ENDED_BY_SHIFT_CANCELLED,
+    ENDED_BY_VOLUNTEER,
     CONFIRMED,
     SHIFT_CANCELLED,
     SHIFT_OPEN,
@@ -194,7 +196,8 @@ async def _notify_live(shift: Shift, kind: str) -> None:
 
 async def _cancel_shift_row(shift: Shift) -> None:
     await _notify_live(shift, "shift_cancelled")
-    await Assignment.update({Assignment.status: CANCELLED, Assignment.cancelled_at: dt.datetime.now(dt.timezone.utc)}).where(
+    await Assignment.update({Assignment.status: CANCELLED, Assignment.cancelled_at: dt.datetime.now(dt.timezone.utc),
+                             Assignment.cancelled_by: ENDED_BY_SHIFT_CANCELLED}).where(
         (Assignment.shift == shift.id) & Assignment.status.is_in(list(LIVE)))
     shift.status = SHIFT_CANCELLED
     await shift.save([Shift.status])
@@ -458,6 +461,7 @@ async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
         late = assignment.status == CONFIRMED and row["starts_at"] - now < cutoff
         was_confirmed = assignment.status == CONFIRMED
         assignment.status = CANCELLED
+        assignment.cancelled_by = ENDED_BY_VOLUNTEER
         assignment.late_cancellation = late
         assignment.cancelled_at = dt.datetime.now(dt.timezone.utc)
         await assignment.save()

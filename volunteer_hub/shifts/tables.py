@@ -12,6 +12,10 @@ from volunteer_hub.volunteers.tables import Unit, Volunteer
 
 SHIFT_OPEN = "open"
 SHIFT_CANCELLED = "cancelled"
+# Who ended a cancelled assignment: only a volunteer's own leaving keeps the solver from putting them back.
+ENDED_BY_VOLUNTEER = "volunteer"
+ENDED_BY_PUBLICATION = "publication"
+ENDED_BY_SHIFT_CANCELLED = "shift_cancelled"
 
 CONFIRMED = "confirmed"
 WAITLISTED = "waitlisted"
@@ -59,6 +63,7 @@ class Assignment(Table):
     late_cancellation = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     cancelled_at = Timestamptz(null=True, default=None)
+    cancelled_by = Varchar(length=20, default="")  # one of the ENDED_BY_* values when cancelled
 
 
 class TeamBooking(Table):
