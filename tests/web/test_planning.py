@@ -296,3 +296,11 @@ async def test_manager_plans_through_the_pages(client):
     assert await PublishedVersion.count() == 1
     bad = await post_form(client, "/plan/runs", {"start": period["end"], "end": period["start"]})
     assert bad.status_code == 400
+
+
+async def test_an_error_page_keeps_the_managers_navigation(client):
+    await _world(client, volunteers=1, shifts=1)
+    missing = await client.get("/plan/runs/99999")
+    assert missing.status_code == 404
+    text = page_text(missing.text)
+    assert "王经理" in text and "排班" in text  # still logged in, with the manager's menu

@@ -14,7 +14,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 
 from volunteer_hub.errors import DomainError
 from volunteer_hub.i18n import gettext as _
@@ -30,11 +30,11 @@ def _answer(request: Request, status: int, message: str, field_errors: dict[str,
         if field_errors:
             body["errors"] = field_errors
         return Response(content=body, status_code=status)
-    return Template(
-        template_name="error.html",
-        context={"status": status, "message": message, "field_errors": field_errors or {}},
-        status_code=status,
-    )
+    from volunteer_hub.web.pages import render  # pages import the services; errors are imported first
+
+    # Rendered like any page, so the navigation still shows who is logged in.
+    return render(request, "error.html", status_code=status, status=status, error_message=message,
+                  field_errors=field_errors or {})
 
 
 def domain_error_handler(request: Request, error: DomainError) -> Response:
