@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import signal
 import sys
 
 
@@ -40,6 +41,12 @@ def _serve(host: str, port: int) -> int:
 
     import uvicorn
 
+    def stop(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    # uvicorn shuts down on SIGTERM and then raises the signal again; with this handler in place that
+    # ends in the `finally` below instead of killing the process and leaving the worker behind.
+    signal.signal(signal.SIGTERM, stop)
     worker = subprocess.Popen([sys.executable, "-m", "volunteer_hub", "worker"])
     try:
         uvicorn.run("volunteer_hub.app:create_app", factory=True, host=host, port=port)

@@ -4,6 +4,7 @@ against the app served by uvicorn on localhost with the demo district loaded."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -63,7 +64,7 @@ def live_server(migrated):
     port = _free_port()
     # What `make run` starts: uvicorn with the solver's worker beside it.
     server = subprocess.Popen([sys.executable, "-m", "volunteer_hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -78,6 +79,16 @@ def live_server(migrated):
     finally:
         server.terminate()
         server.wait(timeout=10)
+        # Stopping the server stops its worker too: nothing of the server's process group is left.
+        for _ in range(100):
+            try:
+                os.killpg(server.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            os.killpg(server.pid, signal.SIGKILL)
+            pytest.fail("stopping `python -m volunteer_hub serve` left its worker running")
 
 
 @pytest.fixture
