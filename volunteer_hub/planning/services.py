@@ -466,7 +466,12 @@ async def preview(run_id: int) -> Preview:
         (Shift.day >= scope.start) & (Shift.day <= scope.end)
         & (Shift.grid.is_in(list(scope.grid_ids)) if scope.grid_ids else (Shift.id > 0))).order_by(Shift.starts_at, Shift.id)
     shift_by_id = {row["id"]: row for row in shift_rows}
-    proposal = await _proposal_pairs(run_id)
+    # The volunteers' names and limits come with the proposal (one join), not through an IN list of
+    # thousands of ids.
+    proposal = await PlanProposal.select(
+        PlanProposal.id, PlanProposal.shift, PlanProposal.volunteer, PlanProposal.origin, PlanProposal.locked,
+        PlanProposal.override, PlanProposal.volunteer.name.as_alias("volunteer_name"),
+        PlanProposal.volunteer.max_shifts_per_week.as_alias("volunteer_max_shifts")).where(PlanProposal.run == run_id)
     filled = Counter(row["shift"] for row in proposal)
     places = await _place_names(shift_rows)
     days = [scope.start + dt.timedelta(days=k) for k in range((scope.end - scope.start).days + 1)]
@@ -494,19 +499,17 @@ async def preview(run_id: int) -> Preview:
     seats_short_min = sum(max(0, r["seats_min"] - r["filled"]) for r in shortfall_rows)
     seats_short_ideal = sum(max(0, r["seats_ideal"] - r["filled"]) for r in shortfall_rows)
 
-    volunteer_ids = {row["volunteer"] for row in proposal}
-    names = await _volunteer_names(volunteer_ids)
+    names = {row["volunteer"]: row["volunteer_name"] for row in proposal if row["volunteer_name"] is not None}
+    limits = {row["volunteer"]: row["volunteer_max_shifts"] for row in proposal if row["volunteer_max_shifts"] is not None}
     per_volunteer: dict[int, list[int]] = defaultdict(list)
     for row in proposal:
         per_volunteer[row["volunteer"]].append(row["shift"])
-    limits = {r["id"]: r["max_shifts_per_week"] for r in await Volunteer.select(Volunteer.id, Volunteer.max_shifts_per_week).where(
-        Volunteer.id.is_in(list(volunteer_ids)))} if volunteer_ids else {}
     loads = sorted((LoadRow(v, names.get(v, str(v)), len(shifts),
                             sum(int((shift_by_id[s]["ends_at"] - shift_by_id[s]["starts_at"]).total_seconds() // 60) for s in shifts if s in shift_by_id),
                             limits.get(v, 0)) for v, shifts in per_volunteer.items()),
                    key=lambda r: (-r.shifts, -r.minutes, r.name))
 
-    changes, totals = await _changes(scope, proposal, shift_by_id, places)
+    changes, totals = await _changes(scope, proposal, shift_by_id, places, names, limit=PREVIEW_LIST_LIMIT)
     stored = await PlanRun.select(PlanRun.input_signature).where(PlanRun.id == run_id).first()
     changed = await input_signature(scope) != stored["input_signature"]
     return Preview(run=run, days=days, grid=grid, shortfalls=shortfalls, shortfall_count=len(shortfall_rows),
@@ -547,7 +550,10 @@ def _pair_moves(added: list[tuple[int, int]], removed: list[tuple[int, int]], sh
     return moves, plain_added, plain_removed
 
 
-async def _changes(scope: Scope, proposal: list[dict], shift_by_id: dict[int, dict], places: dict[int, str]):
+async def _changes(scope: Scope, proposal: list[dict], shift_by_id: dict[int, dict], places: dict[int, str],
+                   known_names: dict[int, str] | None = None, limit: int | None = None):
+    """Per volunteer, what publishing would add, remove and move (the first ``limit`` by name, all
+    counted in the totals). ``known_names``: names already read, so only the others are looked up."""
     now = local_now()
     current = {(row["shift"], row["volunteer"]) for row in await planned_assignments(scope)}
     target = set(_planned_target(proposal, shift_by_id, now))
@@ -561,16 +567,27 @@ async def _changes(scope: Scope, proposal: list[dict], shift_by_id: dict[int, di
         return f"{shift_when(shift)} {places.get(shift_id, shift['title'])}"
 
     by_volunteer: dict[int, ChangeRow] = {}
-    names = await _volunteer_names({v for _, v in added + removed})
+    involved = {v for _, v in added + removed}
+    known_names = known_names or {}
+    names = {v: known_names[v] for v in involved if v in known_names}
+    names.update(await _volunteer_names(involved - set(names)))
+    # Rows hold shift ids first; only the rows shown get their labels.
     for shift_id, v in plain_added:
-        by_volunteer.setdefault(v, ChangeRow(v, names.get(v, str(v)), [], [], [])).added.append(label(shift_id))
+        by_volunteer.setdefault(v, ChangeRow(v, names.get(v, str(v)), [], [], [])).added.append(shift_id)
     for shift_id, v in plain_removed:
-        by_volunteer.setdefault(v, ChangeRow(v, names.get(v, str(v)), [], [], [])).removed.append(label(shift_id))
+        by_volunteer.setdefault(v, ChangeRow(v, names.get(v, str(v)), [], [], [])).removed.append(shift_id)
     for v, old, new in moves:
-        by_volunteer.setdefault(v, ChangeRow(v, names.get(v, str(v)), [], [], [])).moved.append((label(old), label(new)))
+        by_volunteer.setdefault(v, ChangeRow(v, names.get(v, str(v)), [], [], [])).moved.append((old, new))
     totals = {"added": len(plain_added), "removed": len(plain_removed), "moved": len(moves),
               "volunteers": len(by_volunteer)}
-    return sorted(by_volunteer.values(), key=lambda c: c.name), totals
+    rows = sorted(by_volunteer.values(), key=lambda c: c.name)
+    if limit is not None:
+        rows = rows[:limit]
+    for row in rows:
+        row.added = [label(s) for s in row.added]
+        row.removed = [label(s) for s in row.removed]
+        row.moved = [(label(old), label(new)) for old, new in row.moved]
+    return rows, totals
 
 
 def run_status_label(status: str) -> str:
