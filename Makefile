@@ -34,10 +34,18 @@ run: demo
 	@echo "Volunteer Hub on http://$(HOST):$(PORT) (with a solver worker beside it)"
 	$(BIN)/python -m volunteer_hub serve --host $(HOST) --port $(PORT)
 
-# Everything on SQLite, then every database test again on PostgreSQL.
+# Everything on SQLite and, at the same time, every database test again on PostgreSQL (the two
+# passes share nothing: each has its own var/ directory and database). The PostgreSQL pass's output
+# is shown when it ends; the target fails if either pass fails.
 test: install-test
-	$(BIN)/pytest
-	VH_TEST_DB=postgres $(BIN)/pytest -m db
+	@mkdir -p var
+	@VH_TEST_DB=postgres $(BIN)/pytest -m db > var/test-postgres.log 2>&1 & postgres_pass=$$!; \
+	echo "== SQLite pass (the PostgreSQL pass runs beside it) =="; \
+	$(BIN)/pytest; sqlite_status=$$?; \
+	wait $$postgres_pass; postgres_status=$$?; \
+	echo "== PostgreSQL pass =="; cat var/test-postgres.log; \
+	echo "== SQLite pass exit $$sqlite_status, PostgreSQL pass exit $$postgres_status =="; \
+	test $$sqlite_status -eq 0 && test $$postgres_status -eq 0
 
 # Refresh the Chinese catalogue after adding messages (then translate the new entries).
 messages: install-test
