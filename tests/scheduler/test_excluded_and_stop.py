@@ -156,7 +156,9 @@ def test_a_stop_from_another_thread_ends_a_long_cpsat_solve_within_seconds(long_
     assert elapsed < delay_s + 4, elapsed
     assert result.stats["stopped"] == 1
     assert result.status in ("FEASIBLE", "OPTIMAL")
-    assert result.gap is not None and result.gap > 0  # not a proven optimum: it really was cut short
+    # Not a proven optimum. On a busy machine the stop can come before any bound exists (the start
+    # schedule is returned, gap unknown); the elapsed time above already shows the solve was cut short.
+    assert result.gap is None or result.gap > 0
     assert result.assignments and result.shortfalls is not None
     checked(long_problem, result)
     timer.join()
