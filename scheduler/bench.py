@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from scheduler.cpsat import LNS_ONLY_VARIABLES
+
 BEGIN = "<!-- BEGIN scheduler-district -->"
 END = "<!-- END scheduler-district -->"
 
@@ -220,6 +222,8 @@ def render(measured: dict, district: Scenario, tight: Scenario, quick: bool, tim
         "greedy, or the greedy one if better), whose gap is against the flow bound; *first solver solution* "
         "to the first solution the solver itself reports (its copy of the hint, after its presolve). *bound* is the "
         "better of the flow relaxation's bound and the solver's own; *gap* = (objective - bound) / objective. "
+        f"On models of more than {LNS_ONLY_VARIABLES:,} variables CP-SAT runs only large-neighbourhood search around "
+        "the start schedule (no full-problem worker, so no bound of its own: the bound is the flow bound). "
         "The time limit applies to the solver, after the build and the start schedule. Greedy is first-come "
         "sign-up (no bound). Every schedule was re-checked by `verify`.",
         "",
