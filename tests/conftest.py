@@ -37,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["VOLUNTEER_HUB_VAR"] = var_dir
     os.environ["VOLUNTEER_HUB_ENV"] = "development"
     os.environ["PICCOLO_CONF"] = "volunteer_hub.piccolo_conf"
+    # Argon2's cheapest parameters (tests/web/test_settings.py checks the real ones are the default).
+    os.environ["VOLUNTEER_HUB_FAST_PASSWORD_HASHING"] = "1"
     os.environ.pop("REDIS_URL", None)
     if ENGINE == "postgres":
         name = f"vh_test_{os.getpid()}"

@@ -34,6 +34,9 @@ class Settings:
     # A solver run whose worker has not reported for this long is marked failed (the worker died).
     plan_run_stale_s: float = 30.0
     solver_workers: int = 2
+    # Argon2's cheapest parameters, for test suites only (hashing with the real ones takes ~0.1-0.2 s
+    # per login); refused in production.
+    fast_password_hashing: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -78,6 +81,9 @@ def get_settings() -> Settings:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'volunteer_hub.sqlite3'}"
     if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
         raise ValueError("DATABASE_URL must start with sqlite:///, postgres:// or postgresql://")
+    fast_password_hashing = os.environ.get("VOLUNTEER_HUB_FAST_PASSWORD_HASHING", "") == "1"
+    if fast_password_hashing and environment == "production":
+        raise ValueError("VOLUNTEER_HUB_FAST_PASSWORD_HASHING is for test suites; it is refused in production")
     return Settings(
         database_url=database_url,
         secret_key=_secret_key(var_dir),
@@ -89,4 +95,5 @@ def get_settings() -> Settings:
         planning_horizon_days=int(os.environ.get("PLANNING_HORIZON_DAYS", "35")),
         plan_run_stale_s=float(os.environ.get("PLAN_RUN_STALE_SECONDS", "30")),
         solver_workers=int(os.environ.get("SOLVER_WORKERS", "2")),
+        fast_password_hashing=fast_password_hashing,
     )

@@ -9,7 +9,7 @@ from volunteer_hub import settings as settings_module
 
 @pytest.fixture
 def fresh_settings(monkeypatch, tmp_path):
-    for name in ("DATABASE_URL", "SECRET_KEY", "VOLUNTEER_HUB_ENV", "REDIS_URL"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "VOLUNTEER_HUB_ENV", "REDIS_URL", "VOLUNTEER_HUB_FAST_PASSWORD_HASHING"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VOLUNTEER_HUB_VAR", str(tmp_path))
     settings_module.get_settings.cache_clear()
@@ -50,3 +50,24 @@ def test_bad_settings_are_refused(fresh_settings, monkeypatch, bad):
     monkeypatch.setenv(*bad)
     with pytest.raises(ValueError):
         settings_module.get_settings()
+
+
+def test_passwords_use_argon2id_with_the_recommended_parameters_unless_a_test_suite_asks(fresh_settings, monkeypatch):
+    from volunteer_hub.accounts import passwords
+
+    passwords._hasher.cache_clear()
+    try:
+        real = passwords.hash_password("Volunteer2026")
+        assert real.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        assert passwords.verify_password(real, "Volunteer2026") and not passwords.verify_password(real, "Volunteer2027")
+        monkeypatch.setenv("VOLUNTEER_HUB_FAST_PASSWORD_HASHING", "1")
+        settings_module.get_settings.cache_clear()
+        passwords._hasher.cache_clear()
+        assert not passwords.hash_password("Volunteer2026").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+        monkeypatch.setenv("VOLUNTEER_HUB_ENV", "production")
+        settings_module.get_settings.cache_clear()
+        with pytest.raises(ValueError, match="refused in production"):
+            settings_module.get_settings()
+    finally:
+        settings_module.get_settings.cache_clear()
+        passwords._hasher.cache_clear()

@@ -1,34 +1,47 @@
-"""Password hashing with argon2-cffi (Argon2id, the library's recommended parameters)."""
+"""Password hashing with argon2-cffi (Argon2id, the library's recommended parameters; its cheapest
+ones when a test suite asks through VOLUNTEER_HUB_FAST_PASSWORD_HASHING)."""
 
 from __future__ import annotations
 
 import re
 
-from argon2 import PasswordHasher
+from functools import lru_cache
+
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from volunteer_hub.i18n import gettext as _
-
-_hasher = PasswordHasher()
-# Verified against when the login is unknown, so a failed login costs the same time either way.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-0")
+from volunteer_hub.settings import get_settings
 
 MIN_PASSWORD_LENGTH = 8
 
 
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    if get_settings().fast_password_hashing:
+        return PasswordHasher.from_parameters(profiles.CHEAPEST)
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the login is unknown, so a failed login costs the same time either way."""
+    return _hasher().hash("not-a-real-password-0")
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 def password_problem(password: str, login: str = "") -> str | None:
