@@ -304,3 +304,29 @@ async def test_an_error_page_keeps_the_managers_navigation(client):
     assert missing.status_code == 404
     text = page_text(missing.text)
     assert "王经理" in text and "排班" in text  # still logged in, with the manager's menu
+
+
+async def test_a_slow_problem_load_keeps_the_run_alive(client, monkeypatch):
+    """The worker's heartbeat goes on while it reads the period from the database, so a slow load on a
+    big district is not taken for a dead worker by the pages' staleness check."""
+    import asyncio
+    import dataclasses
+
+    from volunteer_hub.planning import worker as worker_module
+    from volunteer_hub.settings import get_settings
+
+    refs, people, shifts, period = await _world(client, volunteers=2, shifts=1)
+    run = (await api(client, "POST", "/api/plan/runs", json={**period, "time_limit_s": 10})).json()
+    quick = dataclasses.replace(get_settings(), plan_run_stale_s=1.5)
+    monkeypatch.setattr(worker_module, "get_settings", lambda: quick)
+    real_load = worker_module.load_problem
+
+    async def slow_load(*args, **kwargs):
+        for _ in range(12):  # 3 s, twice the staleness limit
+            await asyncio.sleep(0.25)
+            await worker_module.fail_stale_runs_now()  # what each poll of the run page does meanwhile
+        return await real_load(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "load_problem", slow_load)
+    assert await execute_run(run["id"]) == "succeeded"
+    assert (await client.get(f"/api/plan/runs/{run['id']}")).json()["status"] == "succeeded"

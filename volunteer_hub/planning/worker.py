@@ -77,6 +77,16 @@ async def _finish(run_id: int, values: dict) -> None:
     await PlanRun.update(values).where((PlanRun.id == run_id) & (PlanRun.status == RUN_RUNNING))
 
 
+async def _with_heartbeat(run_id: int, work):
+    """Await ``work`` while keeping the run's heartbeat fresh, so a slow load is not taken for a dead worker."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=PROGRESS_INTERVAL_S)
+        if done:
+            return task.result()
+        await PlanRun.update({PlanRun.heartbeat_at: utc_now()}).where((PlanRun.id == run_id) & (PlanRun.status == RUN_RUNNING))
+
+
 async def execute_run(run_id: int) -> str | None:
     """Run one queued run to its end; returns its final status (None if it was not ours to run)."""
     row = await _claim(run_id)
@@ -84,7 +94,8 @@ async def execute_run(run_id: int) -> str | None:
         return None
     scope = scope_from_text(row["period_start"], row["period_end"], row["grid_ids"])
     try:
-        loaded = await load_problem(scope, parent_run_id=row["parent_run"], stability=row["stability"])
+        loaded = await _with_heartbeat(run_id, load_problem(scope, parent_run_id=row["parent_run"],
+                                                             stability=row["stability"]))
     except ProblemError as error:
         await _finish(run_id, {PlanRun.status: RUN_FAILED, PlanRun.error: str(error)})
         return RUN_FAILED
