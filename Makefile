@@ -34,18 +34,22 @@ run: demo
 	@echo "Volunteer Hub on http://$(HOST):$(PORT) (with a solver worker beside it)"
 	$(BIN)/python -m volunteer_hub serve --host $(HOST) --port $(PORT)
 
-# Everything on SQLite and, at the same time, every database test again on PostgreSQL (the two
-# passes share nothing: each has its own var/ directory and database). The PostgreSQL pass's output
-# is shown when it ends; the target fails if either pass fails.
+# Three pytest passes side by side (they share nothing: each has its own var/ directory and
+# database): the tests that need no database, every database test on SQLite, and every database test
+# again on PostgreSQL. The two background passes' output is shown when all have ended; the target
+# fails if any pass fails.
 test: install-test
 	@mkdir -p var
-	@VH_TEST_DB=postgres $(BIN)/pytest -m db > var/test-postgres.log 2>&1 & postgres_pass=$$!; \
-	echo "== SQLite pass (the PostgreSQL pass runs beside it) =="; \
-	$(BIN)/pytest; sqlite_status=$$?; \
+	@$(BIN)/pytest -m "not db" > var/test-no-database.log 2>&1 & plain_pass=$$!; \
+	VH_TEST_DB=postgres $(BIN)/pytest -m db > var/test-postgres.log 2>&1 & postgres_pass=$$!; \
+	echo "== SQLite pass (the no-database and PostgreSQL passes run beside it) =="; \
+	$(BIN)/pytest -m db; sqlite_status=$$?; \
+	wait $$plain_pass; plain_status=$$?; \
 	wait $$postgres_pass; postgres_status=$$?; \
+	echo "== no-database pass =="; cat var/test-no-database.log; \
 	echo "== PostgreSQL pass =="; cat var/test-postgres.log; \
-	echo "== SQLite pass exit $$sqlite_status, PostgreSQL pass exit $$postgres_status =="; \
-	test $$sqlite_status -eq 0 && test $$postgres_status -eq 0
+	echo "== exit: SQLite $$sqlite_status, no-database $$plain_status, PostgreSQL $$postgres_status =="; \
+	test $$sqlite_status -eq 0 && test $$plain_status -eq 0 && test $$postgres_status -eq 0
 
 # Refresh the Chinese catalogue after adding messages (then translate the new entries).
 messages: install-test
