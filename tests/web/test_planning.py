@@ -69,6 +69,8 @@ async def test_run_preview_publish_and_what_volunteers_see(client):
     run = await _run(client, period)
     assert run["first_progress_s"] is not None and run["progress_updates"] >= 1
     assert run["coverage_min"] == 1.0 and run["objective"] is not None and run["gap"] is not None
+    # recorded with the run: its statistics and the objective by term
+    assert run["stats"]["wall_s"] > 0 and run["stats"]["solutions_found"] >= 1 and run["objective_terms"]
 
     preview = (await client.get(f"/api/plan/runs/{run['id']}/preview")).json()
     cells = [cell for row in preview["grid"] for day in row["days"] for cell in day]

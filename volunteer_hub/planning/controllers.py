@@ -52,6 +52,7 @@ class RunOut(msgspec.Struct):
     coverage_min: float | None
     coverage_ideal: float | None
     objective_terms: dict[str, int]
+    stats: dict[str, float]
     error: str
     published: bool
 
@@ -67,6 +68,7 @@ def run_out(run: RunView) -> RunOut:
         first_progress_s=run.first_progress_s, solver_status=run.solver_status, objective=run.objective,
         bound=run.bound, gap=run.gap, coverage_min=run.coverage_min, coverage_ideal=run.coverage_ideal,
         objective_terms={k: int(v) for k, v in run.objective_terms.items()},
+        stats={k: float(v) for k, v in run.stats.items()},
         error=services.run_error_text(run.error) if run.error else "", published=run.published_at is not None)
 
 
