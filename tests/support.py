@@ -16,12 +16,20 @@ async def empty_database() -> None:
     # Children first, so foreign keys never block the delete.
     tables = list(reversed(APP_CONFIG.table_classes))
     if is_sqlite():
-        for table in tables:
-            await db.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+        # The ledger's append-only triggers refuse DELETE (and SQLite has no TRUNCATE): in one
+        # transaction, drop them, empty the tables and create them again from their stored SQL.
+        async with db.transaction():
+            triggers = await db.run_ddl("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+            for trigger in triggers:
+                await db.run_ddl(f'DROP TRIGGER "{trigger["name"]}"')
+            for table in tables:
+                await db.run_ddl(f'DELETE FROM "{table._meta.tablename}"')
+            for trigger in triggers:
+                await db.run_ddl(trigger["sql"])
     else:
+        # TRUNCATE fires no row triggers, so the ledger's append-only triggers let it through.
         names = ", ".join(f'"{table._meta.tablename}"' for table in tables)
         await db.run_ddl(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-
 
 
 async def csrf_token(client) -> str:
