@@ -12,7 +12,7 @@ from litestar.middleware.session.server_side import ServerSideSessionBackend, Se
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from volunteer_hub import i18n
-from volunteer_hub.accounts.tables import User
+from volunteer_hub.accounts.tables import ROLES, User
 
 SESSION_USER_KEY = "uid"
 _RENEW_FLAG = "volunteer_hub.renew_session"
@@ -97,6 +97,9 @@ def login_required(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         raise NotAuthorizedException()
 
 
+login_required.roles = ROLES  # type: ignore[attr-defined] - who passes: read by the route-walking guard test
+
+
 def roles_required(*roles: str):
     """A guard admitting only logged-in users with one of these roles."""
 
@@ -108,4 +111,5 @@ def roles_required(*roles: str):
             raise PermissionDeniedException()
 
     guard.__name__ = f"roles_required_{'_'.join(roles)}"
+    guard.roles = tuple(roles)  # type: ignore[attr-defined]
     return guard
