@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import shutil
 import subprocess
 import sys
 
+import httpx
 import pytest
-from support import api, log_in, make_reference_data, make_staff, page_text, post_form, registration_form
+from support import api, csrf_token, log_in, make_reference_data, make_staff, page_text, post_form, registration_form
 
 from volunteer_hub.accounts.tables import User
+from volunteer_hub.accounts.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_LOGIN
 
 
 async def test_login_and_logout(client):
@@ -38,6 +43,116 @@ async def test_login_is_throttled_after_repeated_failures(client):
     locked = await api(client, "POST", "/api/auth/login", json={"login": "manager1", "password": "Staff2026pass"})
     assert locked.status_code == 429
     assert "15 分钟" in locked.json()["detail"]
+
+
+async def test_failed_login_by_phone_does_not_say_whether_the_phone_is_registered(client):
+    refs = await make_reference_data()
+    assert (await post_form(client, "/register", registration_form(refs["grid"].id, phone="13912345678"))).status_code == 303
+    await post_form(client, "/logout", {})
+    registered, unknown = "13912345678", "13987654321"
+    wrong_password = await post_form(client, "/login", {"login": registered, "password": "Wrong2026pass"})
+    no_such_phone = await post_form(client, "/login", {"login": unknown, "password": "Wrong2026pass"})
+    assert wrong_password.status_code == no_such_phone.status_code == 400
+    assert "手机号/用户名或密码错误" in page_text(wrong_password.text)
+    # The whole page is the same once the typed phone number is taken out (the CSRF token aside).
+    def page(response, phone):
+        return re.sub(r'value="[^"]{20,}"', "", response.text).replace(phone, "PHONE")
+    assert page(wrong_password, registered) == page(no_such_phone, unknown)
+    api_wrong = await api(client, "POST", "/api/auth/login", json={"login": registered, "password": "Wrong2026pass"})
+    api_unknown = await api(client, "POST", "/api/auth/login", json={"login": unknown, "password": "Wrong2026pass"})
+    assert api_wrong.status_code == api_unknown.status_code == 400
+    assert api_wrong.json() == api_unknown.json() == {"status_code": 400, "detail": "手机号/用户名或密码错误。"}
+    assert (await client.get("/api/auth/me")).status_code == 401
+
+
+def _client_from(client, host: str) -> httpx.AsyncClient:
+    """Another client on the same app whose requests come from ``host``."""
+    transport = httpx.ASGITransport(app=client._transport.app, client=(host, 40000))
+    return httpx.AsyncClient(transport=transport, base_url=str(client.base_url))
+
+
+async def test_login_is_throttled_per_address_across_logins(client):
+    await make_staff("manager1", "manager")
+    guesser, neighbour = _client_from(client, "10.0.0.7"), _client_from(client, "10.0.0.8")
+    try:
+        for n in range(MAX_FAILURES_PER_ADDRESS):  # each login fails fewer than its own limit
+            failed = await api(guesser, "POST", "/api/auth/login", json={"login": f"user{n}", "password": "nope"})
+            assert failed.status_code == 400, (n, failed.text)
+        locked = await api(guesser, "POST", "/api/auth/login", json={"login": "manager1", "password": "Staff2026pass"})
+        assert locked.status_code == 429 and "15 分钟" in locked.json()["detail"]
+        page = await post_form(guesser, "/login", {"login": "manager1", "password": "Staff2026pass"})
+        assert page.status_code == 429 and "15 分钟" in page_text(page.text)
+        assert (await guesser.get("/api/auth/me")).status_code == 401
+        # Another address is not locked out, and the account itself is not locked.
+        elsewhere = await api(neighbour, "POST", "/api/auth/login", json={"login": "manager1", "password": "Staff2026pass"})
+        assert elsewhere.status_code == 200
+    finally:
+        await guesser.aclose()
+        await neighbour.aclose()
+
+
+async def test_simultaneous_failed_logins_are_all_counted(client):
+    await make_staff("manager1", "manager")
+    attempts = 3 * MAX_FAILURES_PER_LOGIN
+    guessers = [_client_from(client, f"10.0.1.{n}") for n in range(attempts)]
+    try:
+        for guesser in guessers:
+            await csrf_token(guesser)
+        answers = await asyncio.gather(*(api(guesser, "POST", "/api/auth/login",
+                                             json={"login": "manager1", "password": f"guess{n}"})
+                                         for n, guesser in enumerate(guessers)))
+        codes = sorted(answer.status_code for answer in answers)
+        # Exactly the allowed number of guesses were checked, however many arrived at once.
+        assert codes == [400] * MAX_FAILURES_PER_LOGIN + [429] * (attempts - MAX_FAILURES_PER_LOGIN), codes
+        right = await api(guessers[0], "POST", "/api/auth/login", json={"login": "manager1", "password": "Staff2026pass"})
+        assert right.status_code == 429
+    finally:
+        for guesser in guessers:
+            await guesser.aclose()
+
+
+async def test_the_counter_adds_up_under_concurrency(tmp_path):
+    from litestar.stores.file import FileStore
+
+    from volunteer_hub.accounts.throttle import add
+
+    store = FileStore(tmp_path / "counts", create_directories=True)
+    await asyncio.gather(*(add(store, "key", 1) for _ in range(60)), *(add(store, "key", -1) for _ in range(20)))
+    assert int(await store.get("key")) == 40
+
+
+async def test_the_counter_adds_up_under_concurrency_in_redis(tmp_path):
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    from litestar.stores.redis import RedisStore
+
+    from volunteer_hub.accounts.throttle import LOCKOUT_SECONDS, LoginThrottle, add
+
+    socket = tmp_path / "redis.sock"
+    process = subprocess.Popen([server, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        import redis.asyncio
+
+        connection = redis.asyncio.Redis(unix_socket_path=str(socket))
+        for _ in range(200):
+            try:
+                await connection.ping()
+                break
+            except (redis.exceptions.ConnectionError, FileNotFoundError):
+                await asyncio.sleep(0.01)
+        store = RedisStore(connection, namespace="vh_test").with_namespace("login_throttle")
+        await asyncio.gather(*(add(store, "key", 1) for _ in range(60)), *(add(store, "key", -1) for _ in range(20)))
+        assert int(await store.get("key")) == 40
+        assert 0 < await connection.ttl(store._make_key("key")) <= LOCKOUT_SECONDS
+        throttle = LoginThrottle(store)
+        allowed = await asyncio.gather(*(throttle.begin_attempt("manager1", "10.0.0.1") for _ in range(12)))
+        assert allowed.count(True) == 5 and await throttle.count("login:manager1") == 5
+        await connection.aclose()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 async def test_session_id_is_renewed_at_login(client):
