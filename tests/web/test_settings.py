@@ -71,3 +71,28 @@ def test_passwords_use_argon2id_with_the_recommended_parameters_unless_a_test_su
     finally:
         settings_module.get_settings.cache_clear()
         passwords._hasher.cache_clear()
+
+
+@pytest.mark.parametrize("environment", ["production", "development"])
+async def test_cookies_are_secure_in_production_and_always_http_only_and_same_site(fresh_settings, monkeypatch,
+                                                                                   environment):
+    import httpx
+
+    from volunteer_hub.app import create_app
+
+    monkeypatch.setenv("VOLUNTEER_HUB_ENV", environment)
+    app = create_app(settings_module.get_settings())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver.local") as client:
+        form = await client.get("/login")  # sets the CSRF cookie; nobody is logged in, so no database is needed
+        assert form.status_code == 200
+        chosen = await client.post("/language", data={"locale": "en", "next": "/",
+                                                      "_csrf_token": client.cookies["csrftoken"]})
+        assert chosen.status_code == 303  # the flash message starts a server-side session
+    cookies = {header.split("=", 1)[0]: [part.strip().lower() for part in header.split(";")[1:]]
+               for header in form.headers.get_list("set-cookie") + chosen.headers.get_list("set-cookie")}
+    session, csrf = cookies["session"], cookies["csrftoken"]
+    assert ("secure" in session) is (environment == "production"), session
+    assert ("secure" in csrf) is (environment == "production"), csrf
+    assert "httponly" in session and "samesite=lax" in session, session
+    assert "samesite=lax" in csrf, csrf  # the CSRF cookie is read by no script of ours, but forms need it sent
