@@ -7,6 +7,7 @@ own event loop; tests/web/test_planning_worker.py runs the real worker process."
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import httpx
 import pytest
@@ -18,7 +19,7 @@ from volunteer_hub.accounts.tables import ROLE_COORDINATOR, ROLE_MANAGER
 from volunteer_hub.clock import local_today
 from volunteer_hub.notifications.tables import Notification, OutboxMessage
 from volunteer_hub.planning.tables import PlanProposal, PlanRun, PublishedVersion
-from volunteer_hub.planning.worker import execute_run
+from volunteer_hub.planning.worker import execute_run, utc_now
 from volunteer_hub.shifts.tables import Assignment
 
 MANAGER_PASSWORD = "Staff2026pass"
@@ -249,7 +250,7 @@ async def test_decline_goes_back_to_the_pool_and_resolve_changes_little(client):
     assert (await api(client, "POST", f"/api/plan/runs/{new_id}/publish")).status_code == 200
 
 
-async def test_rollback_restores_an_earlier_version(client):
+async def test_rollback_restores_an_earlier_version_with_who_published_what(client):
     refs, people, shifts, period = await _world(client, volunteers=4, shifts=2, seats=(1, 1, 1))
     run = await _run(client, period)
     assert (await api(client, "POST", f"/api/plan/runs/{run['id']}/publish")).status_code == 200
@@ -264,16 +265,33 @@ async def test_rollback_restores_an_earlier_version(client):
                       json={"shift_id": rows[0]["shift"], "phone": newcomer.phone})).status_code == 201
     published = await api(client, "POST", f"/api/plan/runs/{second_run['id']}/publish")
     assert published.status_code == 200 and published.json()["version"] == 2
-    assert await _live_pairs() != first
+    second = await _live_pairs()
+    assert second != first and (rows[0]["shift"], newcomer.id, "manual") in second
 
+    # Another manager rolls back: each version says who published it.
+    await make_staff("manager2", ROLE_MANAGER, name="李经理")
+    other = httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url))
+    await log_in(other, "manager2", MANAGER_PASSWORD)
     versions = (await client.get("/api/plan/versions", params=period)).json()
-    assert [v["number"] for v in versions] == [2, 1]
-    back = await api(client, "POST", f"/api/plan/versions/{versions[1]['id']}/rollback")
+    assert [(v["number"], v["run"], v["published_by"]) for v in versions] == [
+        (2, second_run["id"], "王经理"), (1, run["id"], "王经理")]
+    back = await api(other, "POST", f"/api/plan/versions/{versions[1]['id']}/rollback")
     assert back.status_code == 200, back.text
     assert back.json()["version"] == 3
-    assert {(s, v) for s, v, _ in await _live_pairs()} == {(s, v) for s, v, _ in first}
+    assert await _live_pairs() == first
+    versions = (await client.get("/api/plan/versions", params=period)).json()
+    assert [(v["number"], v["restored_version"], v["published_by"]) for v in versions] == [
+        (3, 1, "李经理"), (2, None, "王经理"), (1, None, "王经理")]
     page = page_text((await client.get("/plan", params=period)).text)
-    assert "3" in page and ("版本" in page or "Version" in page)
+    assert re.search(r"版本 3 \( ?恢复到版本 1 ?\) · 李经理 · ", page), page
+    assert re.search(rf"版本 2 \( ?来自第 {second_run['id']} 次运行 ?\) · 王经理 · ", page), page
+
+    # Going forward again to version 2 restores the hand-made row as hand-made, not as the solver's.
+    forward = await api(other, "POST", f"/api/plan/versions/{versions[1]['id']}/rollback")
+    assert forward.status_code == 200, forward.text
+    assert forward.json()["version"] == 4
+    assert await _live_pairs() == second
+    await other.aclose()
 
 
 async def test_manager_plans_through_the_pages(client):
@@ -285,7 +303,11 @@ async def test_manager_plans_through_the_pages(client):
     assert waiting.status_code == 200 and "plan-progress.js" in waiting.text
     assert await execute_run(run_id) == "succeeded"
     shown = await client.get(f"/plan/runs/{run_id}")
-    assert "publish" in shown.text
+    # the preview with its publish form (not there while the run was going)
+    publish_form = f'<form method="post" action="/plan/runs/{run_id}/publish"'
+    assert publish_form not in waiting.text
+    assert publish_form in shown.text and 'id="publish">发布此排班</button>' in shown.text
+    assert 'id="cancel-run"' not in shown.text
     cell = await client.get(f"/plan/runs/{run_id}/shifts/{shifts[0].id}")
     assert cell.status_code == 200
     published = await post_form(client, f"/plan/runs/{run_id}/publish", {})
@@ -332,3 +354,120 @@ async def test_a_slow_problem_load_keeps_the_run_alive(client, monkeypatch):
     monkeypatch.setattr(worker_module, "load_problem", slow_load)
     assert await execute_run(run["id"]) == "succeeded"
     assert (await client.get(f"/api/plan/runs/{run['id']}")).json()["status"] == "succeeded"
+
+
+async def _wait_until(predicate, timeout: float = 10.0):
+    """Poll (in the test's own loop, so the run being executed goes on meanwhile) until it holds."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+async def test_cancelling_a_running_run_stops_the_solver_and_publishes_nothing(client, monkeypatch):
+    import asyncio
+
+    from volunteer_hub.planning import worker as worker_module
+
+    refs, people, shifts, period = await _world(client, volunteers=4, shifts=2)
+    first = await _run(client, period)
+    assert (await api(client, "POST", f"/api/plan/runs/{first['id']}/publish")).status_code == 200
+    schedule = sorted((r["id"], r["shift"], r["volunteer"], r["status"], r["source"]) for r in await Assignment.select())
+    notifications = await Notification.count()
+    second = (await api(client, "POST", f"/api/plan/runs/{first['id']}/resolve", json={"time_limit_s": 60})).json()
+
+    # A solve that ends only when the worker tells it to stop (or after 10 s): the run is surely
+    # still solving when the manager cancels it.
+    real_solve = worker_module.solve
+    started, told_to_stop = [], []
+
+    def solve_until_stopped(problem, options):
+        started.append(True)
+        told_to_stop.append(options.stop.wait(timeout=10))
+        return real_solve(problem, options)
+
+    monkeypatch.setattr(worker_module, "solve", solve_until_stopped)
+    running = asyncio.ensure_future(execute_run(second["id"]))
+
+    async def solving():
+        return bool(started)
+
+    await _wait_until(solving)
+    assert (await client.get(f"/api/plan/runs/{second['id']}")).json()["status"] == "running"
+    cancel = await api(client, "POST", f"/api/plan/runs/{second['id']}/cancel")
+    assert cancel.status_code == 200, cancel.text
+    assert await asyncio.wait_for(running, timeout=15) == "cancelled"
+    assert told_to_stop == [True]  # stopped by the cancellation, not by the 10 s above
+
+    ended = (await client.get(f"/api/plan/runs/{second['id']}")).json()
+    assert ended["status"] == "cancelled" and ended["published"] is False and ended["objective"] is None
+    assert await PlanProposal.count().where(PlanProposal.run == second["id"]) == 0
+    assert sorted((r["id"], r["shift"], r["volunteer"], r["status"], r["source"]) for r in await Assignment.select()) == schedule
+    assert await Notification.count() == notifications and await PublishedVersion.count() == 1
+    assert (await api(client, "POST", f"/api/plan/runs/{second['id']}/publish")).status_code == 409
+    assert (await api(client, "POST", f"/api/plan/runs/{second['id']}/cancel")).status_code == 409
+    # the period and scope are free again at once
+    again = await api(client, "POST", "/api/plan/runs", json={**period, "time_limit_s": 10})
+    assert again.status_code == 201, again.text
+
+
+async def test_a_cancel_while_the_problem_loads_ends_the_run_before_any_solve(client, monkeypatch):
+    """A small problem solves within the worker's first look at the run; a cancellation asked before
+    (here, while the period is read) still ends it cancelled, with no proposal."""
+    from volunteer_hub.planning import worker as worker_module
+
+    refs, people, shifts, period = await _world(client, volunteers=2, shifts=1)
+    run = (await api(client, "POST", "/api/plan/runs", json={**period, "time_limit_s": 10})).json()
+    real_load = worker_module.load_problem
+    solved = []
+
+    async def load_then_cancel(*args, **kwargs):
+        loaded = await real_load(*args, **kwargs)
+        assert (await api(client, "POST", f"/api/plan/runs/{run['id']}/cancel")).status_code == 200
+        return loaded
+
+    monkeypatch.setattr(worker_module, "load_problem", load_then_cancel)
+    monkeypatch.setattr(worker_module, "solve", lambda *args: solved.append(args))
+    assert await execute_run(run["id"]) == "cancelled"
+    assert solved == []
+    assert (await client.get(f"/api/plan/runs/{run['id']}")).json()["status"] == "cancelled"
+    assert await PlanProposal.count() == 0
+
+
+async def test_a_queued_run_no_worker_takes_fails_with_a_message_and_frees_its_scope(client):
+    from volunteer_hub.planning.worker import queue_wait_s
+
+    refs, people, shifts, period = await _world(client, volunteers=1, shifts=1)
+    run = (await api(client, "POST", "/api/plan/runs", json={**period, "time_limit_s": 10})).json()
+    other_scope = (await api(client, "POST", "/api/plan/runs", json={**period, "grids": [refs["grid"].id]})).json()
+
+    async def queued_for(seconds: float) -> None:
+        await PlanRun.update({PlanRun.created_at: utc_now() - dt.timedelta(seconds=seconds)}).where(PlanRun.id == run["id"])
+
+    # Waiting a little less than the limit (no worker anywhere): still queued, the scope still taken.
+    await queued_for(queue_wait_s() - 5)
+    assert (await client.get(f"/api/plan/runs/{run['id']}")).json()["status"] == "queued"
+    assert (await api(client, "POST", "/api/plan/runs", json=period)).status_code == 409
+    # Longer, but a worker is busy with another run (its heartbeat is fresh): it waits its turn.
+    await queued_for(queue_wait_s() + 5)
+    await PlanRun.update({PlanRun.status: "running", PlanRun.started_at: utc_now(), PlanRun.heartbeat_at: utc_now()}).where(
+        PlanRun.id == other_scope["id"])
+    assert (await client.get(f"/api/plan/runs/{run['id']}")).json()["status"] == "queued"
+    # No worker has reported for longer than the limit: the run ends failed, saying why.
+    await PlanRun.update({PlanRun.status: "succeeded", PlanRun.finished_at: utc_now(),
+                          PlanRun.heartbeat_at: utc_now() - dt.timedelta(seconds=queue_wait_s() + 1)}).where(
+        PlanRun.id == other_scope["id"])
+    failed = (await client.get(f"/api/plan/runs/{run['id']}")).json()
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith(f"{round(queue_wait_s())} 秒内没有后台进程接手此次运行"), failed["error"]
+    page = page_text((await client.get(f"/plan/runs/{run['id']}")).text)
+    assert failed["error"] in page and 'id="cancel-run"' not in page
+    assert await execute_run(run["id"]) is None  # a worker reaching it late leaves it alone
+    assert (await client.get(f"/api/plan/runs/{run['id']}")).json()["status"] == "failed"
+    again = await api(client, "POST", "/api/plan/runs", json=period)
+    assert again.status_code == 201, again.text

@@ -1,7 +1,7 @@
 """The real worker process (``python -m volunteer_hub worker``) fed by the job queue: a run queued
-through the API before any worker exists is picked up when one starts; killing the worker in the
-middle of a run leaves the published schedule exactly as it was and the run ends failed, not
-"running" forever."""
+through the API before any worker exists is picked up when one starts; killing the worker, or the
+whole server (``python -m volunteer_hub serve``, what `make run` starts), in the middle of a run
+leaves the published schedule exactly as it was and the run ends failed, not "running" forever."""
 
 from __future__ import annotations
 
@@ -34,13 +34,14 @@ async def _district(refs: dict, volunteers: int, shifts_per_day: int) -> None:
              for k in range(volunteers)]
     for start in range(0, volunteers, 500):
         await User.insert(*users[start:start + 500])
-    user_ids = [row["id"] for row in await User.select(User.id).where(User.role == ROLE_VOLUNTEER).order_by(User.id)]
+    user_ids = [row["id"] for row in await User.select(User.id).where(
+        (User.role == ROLE_VOLUNTEER) & User.login.like("1370%")).order_by(User.id)]
     people = [Volunteer(user=user_id, name=f"志愿者{k}", phone=f"1370{k:07d}", birth_year=1960 + k % 40,
                         home_grid=refs["grid"].id, max_shifts_per_week=rng.choice((1, 2, 3)), max_minutes_per_week=360)
               for k, user_id in enumerate(user_ids)]
     for start in range(0, volunteers, 500):
         await Volunteer.insert(*people[start:start + 500])
-    ids = [row["id"] for row in await Volunteer.select(Volunteer.id)]
+    ids = [row["id"] for row in await Volunteer.select(Volunteer.id).where(Volunteer.phone.like("1370%"))]
     windows = [AvailabilityWindow(volunteer=v, weekday=day, start_minute=7 * 60, end_minute=18 * 60)
                for v in ids for day in range(7) if rng.random() < 0.4]
     for start in range(0, len(windows), 1000):
@@ -128,3 +129,91 @@ async def test_worker_runs_queued_runs_and_a_killed_run_ends_failed_with_nothing
     # the period can be planned again at once
     again = await api(client, "POST", "/api/plan/runs", json=period)
     assert again.status_code == 201
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_killing_the_server_mid_run_leaves_the_published_schedule_and_the_run_ends_failed(client, monkeypatch, tmp_path):
+    import httpx
+
+    from shift_support import make_shift, make_volunteer
+
+    from volunteer_hub.notifications.tables import Notification
+    from volunteer_hub.planning.tables import PublishedVersion
+    from volunteer_hub.planning.worker import execute_run
+
+    get_queue().flush()
+    refs = await make_reference_data()
+    await make_staff("manager1", ROLE_MANAGER)
+    await log_in(client, "manager1", "Staff2026pass")
+    period = {"start": local_today().isoformat(), "end": (local_today() + dt.timedelta(days=6)).isoformat()}
+    # A small week, planned and published (solved here, in the test's process).
+    for k in range(3):
+        await make_volunteer(refs["grid"].id, f"139000000{k:02d}")
+    await make_shift(refs, starts_in=dt.timedelta(days=2), key="small:1", seats_min=1, seats_ideal=2, seats_max=2)
+    first = (await api(client, "POST", "/api/plan/runs", json={**period, "time_limit_s": 10})).json()
+    assert await execute_run(first["id"]) == "succeeded"
+    assert (await api(client, "POST", f"/api/plan/runs/{first['id']}/publish")).status_code == 200
+    schedule = sorted((r["id"], r["shift"], r["volunteer"], r["status"], r["source"], r["locked"])
+                      for r in await Assignment.select())
+    assert len(schedule) == 2
+    notifications = await Notification.count()
+    # Then the district grows, so that re-solving the week takes a while.
+    await _district(refs, volunteers=1500, shifts_per_day=30)
+
+    port = _free_port()
+    server_log = tmp_path / "server.log"
+    with open(server_log, "ab") as log:
+        server = subprocess.Popen([sys.executable, "-m", "volunteer_hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                  env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as remote:
+            async def serving():
+                try:
+                    return (await remote.get("/", timeout=1)).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await _wait_for(serving, timeout=30, interval=0.1, log=server_log)
+            await log_in(remote, "manager1", "Staff2026pass")
+            started = await api(remote, "POST", f"/api/plan/runs/{first['id']}/resolve", json={"time_limit_s": 60})
+            assert started.status_code == 201, started.text
+            second = started.json()
+
+        async def solving():  # the server's worker has the run and its solver has reported progress
+            row = await PlanRun.select(PlanRun.status, PlanRun.progress_updates).where(PlanRun.id == second["id"]).first()
+            return row["status"] == "running" and row["progress_updates"] >= 1
+
+        await _wait_for(solving, timeout=90, log=server_log)
+        os.killpg(server.pid, signal.SIGKILL)  # the server and the worker beside it, as in a crash
+        server.wait(timeout=10)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+
+    # The server is back (this process): the run shows running until its heartbeat is stale, then failed.
+    assert (await client.get(f"/api/plan/runs/{second['id']}")).json()["status"] == "running"
+    quick = dataclasses.replace(get_settings(), plan_run_stale_s=0.5)
+    monkeypatch.setattr(worker_module, "get_settings", lambda: quick)
+
+    async def ended():
+        run = (await client.get(f"/api/plan/runs/{second['id']}")).json()
+        return run if run["status"] != "running" else None
+
+    failed = await _wait_for(ended, timeout=10, interval=0.1)
+    assert failed["status"] == "failed" and failed["published"] is False
+    assert failed["error"].startswith("运行期间后台进程停止了"), failed["error"]
+    assert sorted((r["id"], r["shift"], r["volunteer"], r["status"], r["source"], r["locked"])
+                  for r in await Assignment.select()) == schedule
+    assert await PlanProposal.count().where(PlanProposal.run == second["id"]) == 0
+    assert await PublishedVersion.count() == 1 and await Notification.count() == notifications
+    # the period can be planned again at once
+    again = await api(client, "POST", "/api/plan/runs", json={**period, "time_limit_s": 10})
+    assert again.status_code == 201, again.text

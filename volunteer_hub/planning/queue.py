@@ -63,7 +63,7 @@ def run_worker(workers: int = 1) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from volunteer_hub.planning.worker import fail_stale_runs_now
 
-    asyncio.run(fail_stale_runs_now())
+    asyncio.run(fail_stale_runs_now(queued=False))  # the queued ones are this worker's to take
     consumer = get_queue().create_consumer(workers=workers, worker_type="thread", periodic=False,
                                            initial_delay=0.1, backoff=1.15, max_delay=MAX_POLL_DELAY_S)
     consumer.run()

@@ -28,6 +28,7 @@ from volunteer_hub.planning.tables import (
     ACTIVE_RUN_STATES,
     ORIGIN_MANUAL,
     ORIGIN_SELF,
+    ORIGIN_SOLVER,
     RUN_CANCELLED,
     RUN_FAILED,
     RUN_QUEUED,
@@ -38,7 +39,7 @@ from volunteer_hub.planning.tables import (
     PlanShortfall,
     PublishedVersion,
 )
-from volunteer_hub.planning.worker import fail_stale_runs_now, utc_now
+from volunteer_hub.planning.worker import fail_stale_runs_now, queue_wait_s, utc_now
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.schools.tables import School
 from volunteer_hub.shifts.services import shift_when
@@ -243,6 +244,9 @@ def run_error_text(code: str) -> str:
         return _("The solver failed unexpectedly. The published schedule is unchanged.")
     if code == "queue_unavailable":
         return _("The job queue could not be reached, so the run never started.")
+    if code == "queue_timeout":
+        return _("No worker took the run within %(n)s seconds, so it never started. Check that the worker is running (make run starts one beside the web server), then start the run again.",
+                 n=round(queue_wait_s()))
     return code  # the solver's own message about the input (in English)
 
 
@@ -882,7 +886,8 @@ async def _apply(user: User, scope: Scope, target: dict[tuple[int, int], dict], 
         PublishedVersion.number, ascending=False).first()
     number = (last["number"] if last else 0) + 1
     after = await planned_assignments(scope, future_only=False)
-    snapshot = sorted([row["shift"], row["volunteer"], bool(row["locked"])] for row in after)
+    # Where each row came from goes with it, so a roll-back restores a hand-made row as hand-made.
+    snapshot = sorted([row["shift"], row["volunteer"], bool(row["locked"]), row["source"]] for row in after)
     await PublishedVersion(scope_key=scope.key, period_start=scope.start, period_end=scope.end, grid_ids=scope.grid_text,
                            number=number, run=run_id, restored_version=restored, published_by=user.id,
                            added=len(plain_added), removed=len(plain_removed), moved=len(moves), snapshot=snapshot).save()
@@ -965,11 +970,13 @@ async def rollback(user: User, version_id: int) -> PublishSummary:
         shift_by_id = await _lock_scope_shifts(scope)
         now = local_now()
         target = {}
-        for shift_id, volunteer_id, locked in _json_list(version["snapshot"]):
+        for shift_id, volunteer_id, locked, *rest in _json_list(version["snapshot"]):
             shift = shift_by_id.get(shift_id)
             if shift is None or shift["status"] != SHIFT_OPEN or shift["starts_at"] <= now:
                 continue
-            target[(shift_id, volunteer_id)] = {"locked": locked, "origin": "solver"}
+            # Versions published before the origin was kept hold three columns: solver-made then.
+            origin = ORIGIN_MANUAL if rest and rest[0] == ORIGIN_MANUAL else ORIGIN_SOLVER
+            target[(shift_id, volunteer_id)] = {"locked": locked, "origin": origin}
         problems = await _validate_target(scope, target, shift_by_id, version["published_at"])
         if problems:
             raise Conflict(_("Going back to this version would break a rule with the schedule as it is now."),

@@ -104,5 +104,6 @@ class PublishedVersion(Table):
     added = Integer(default=0)
     removed = Integer(default=0)
     moved = Integer(default=0)
-    # [[shift_id, volunteer_id, locked], ...]: the planned assignments of the scope after publishing
+    # [[shift_id, volunteer_id, locked, source], ...]: the planned assignments of the scope after
+    # publishing (source "solver" or "manual"; versions published before it was kept have three columns)
     snapshot = JSON(default="[]")

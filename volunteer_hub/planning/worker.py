@@ -41,19 +41,42 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-async def fail_stale_runs_now() -> int:
-    """Mark failed the runs whose worker stopped reporting (killed, machine gone). Returns how many."""
-    stale_before = utc_now() - dt.timedelta(seconds=get_settings().plan_run_stale_s)
+def queue_wait_s() -> float:
+    """How long a queued run may wait for a worker while no worker reports on any run: four times
+    the heartbeat staleness limit (two minutes by default). A worker busy with other runs keeps
+    reporting, so runs queued behind a long one are not expired; only a queue that nobody reads
+    (no worker started, a job lost) is."""
+    return 4 * get_settings().plan_run_stale_s
+
+
+async def fail_stale_runs_now(queued: bool = True) -> int:
+    """Mark failed the runs whose worker stopped reporting (killed, machine gone), and (``queued``)
+    the queued runs that no worker took in time (none running, or the job lost). Returns how many."""
+    now = utc_now()
+    stale_before = now - dt.timedelta(seconds=get_settings().plan_run_stale_s)
     stale = await PlanRun.select(PlanRun.id).where(
         (PlanRun.status == RUN_RUNNING) & (PlanRun.heartbeat_at < stale_before))
-    if not stale:
-        return 0
     ids = [row["id"] for row in stale]
-    await PlanRun.update({
-        PlanRun.status: RUN_FAILED, PlanRun.finished_at: utc_now(),
-        PlanRun.error: "worker_lost",
-    }).where(PlanRun.id.is_in(ids) & (PlanRun.status == RUN_RUNNING))
-    log.warning("runs %s marked failed: their worker stopped reporting", ids)
+    if ids:
+        await PlanRun.update({
+            PlanRun.status: RUN_FAILED, PlanRun.finished_at: now, PlanRun.error: "worker_lost",
+        }).where(PlanRun.id.is_in(ids) & (PlanRun.status == RUN_RUNNING))
+        log.warning("runs %s marked failed: their worker stopped reporting", ids)
+    if not queued:
+        return len(ids)
+    waited_before = now - dt.timedelta(seconds=queue_wait_s())
+    waiting = await PlanRun.select(PlanRun.id).where(
+        (PlanRun.status == RUN_QUEUED) & (PlanRun.created_at < waited_before))
+    if waiting:
+        worker_seen = await PlanRun.exists().where(PlanRun.heartbeat_at >= waited_before)
+        if not worker_seen:
+            expired = [row["id"] for row in waiting]
+            # Only while still queued: a worker claiming one at this moment keeps it.
+            await PlanRun.update({
+                PlanRun.status: RUN_FAILED, PlanRun.finished_at: now, PlanRun.error: "queue_timeout",
+            }).where(PlanRun.id.is_in(expired) & (PlanRun.status == RUN_QUEUED))
+            log.warning("runs %s marked failed: no worker took them within %.0f s", expired, queue_wait_s())
+            ids += expired
     return len(ids)
 
 
@@ -75,6 +98,11 @@ async def _finish(run_id: int, values: dict) -> None:
     """The final state, written only if the run is still ours (not failed as stale meanwhile)."""
     values[PlanRun.finished_at] = utc_now()
     await PlanRun.update(values).where((PlanRun.id == run_id) & (PlanRun.status == RUN_RUNNING))
+
+
+async def _cancel_requested(run_id: int) -> bool:
+    state = await PlanRun.select(PlanRun.cancel_requested, PlanRun.status).where(PlanRun.id == run_id).first()
+    return state is None or state["cancel_requested"] or state["status"] != RUN_RUNNING
 
 
 async def _with_heartbeat(run_id: int, work):
@@ -99,6 +127,9 @@ async def execute_run(run_id: int) -> str | None:
     except ProblemError as error:
         await _finish(run_id, {PlanRun.status: RUN_FAILED, PlanRun.error: str(error)})
         return RUN_FAILED
+    if await _cancel_requested(run_id):  # cancelled while the problem loaded: no solve at all
+        await _finish(run_id, {PlanRun.status: RUN_CANCELLED})
+        return RUN_CANCELLED
 
     stop = threading.Event()
     updates: list[Progress] = []  # appended by the solver thread, read here (list.append is atomic)
@@ -126,11 +157,9 @@ async def execute_run(run_id: int) -> str | None:
         await PlanRun.update(values).where((PlanRun.id == run_id) & (PlanRun.status == RUN_RUNNING))
         if done:
             break
-        if not stop.is_set():
-            state = await PlanRun.select(PlanRun.cancel_requested, PlanRun.status).where(PlanRun.id == run_id).first()
-            if state is None or state["cancel_requested"] or state["status"] != RUN_RUNNING:
-                cancelled = True
-                stop.set()
+        if not stop.is_set() and await _cancel_requested(run_id):
+            cancelled = True
+            stop.set()
     try:
         result = solving.result()
     except ProblemError as error:
@@ -160,9 +189,13 @@ async def execute_run(run_id: int) -> str | None:
     stats.update({"build_s": result.build_s, "first_solution_s": result.first_solution_s, "wall_s": result.wall_s,
                   "solutions_found": result.solutions_found, **{f"note_{k}": v for k, v in loaded.notes.items()}})
     async with write_transaction():
-        current = await for_update(PlanRun.select(PlanRun.status).where(PlanRun.id == run_id)).first()
+        current = await for_update(PlanRun.select(PlanRun.status, PlanRun.cancel_requested).where(
+            PlanRun.id == run_id)).first()
         if current is None or current["status"] != RUN_RUNNING:
             return current["status"] if current else None
+        if current["cancel_requested"]:  # asked after the solver's last look: cancelled all the same
+            await _finish(run_id, {PlanRun.status: RUN_CANCELLED})
+            return RUN_CANCELLED
         for start in range(0, len(proposals), INSERT_CHUNK):
             await PlanProposal.insert(*proposals[start:start + INSERT_CHUNK])
         for start in range(0, len(shortfalls), INSERT_CHUNK):
