@@ -6,6 +6,7 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -114,7 +115,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=StoreRegistry(_stores(settings)),
         template_config=templates,
         exception_handlers=handlers,
-        openapi_config=OpenAPIConfig(title="Volunteer Hub API", version="0.1.0", path="/schema"),
+        # The schema as JSON (also at /schema) and YAML only: Litestar's HTML viewers load scripts and
+        # fonts from CDNs, which the app never does.
+        openapi_config=OpenAPIConfig(title="Volunteer Hub API", version="0.1.0", path="/schema",
+                                     render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()]),
         on_startup=[db.start],
         on_shutdown=[db.stop],
         debug=False,
