@@ -77,8 +77,10 @@ def _solve(args) -> int:
     from scheduler.solve import solve
 
     def show(progress) -> None:
+        # The first feasible schedule (greedy) comes before any bound exists.
+        bound = "none" if progress.bound is None else f"{progress.bound:.0f}"
         print(
-            f"solution objective={progress.objective:.0f} bound={progress.bound:.0f} "
+            f"solution source={progress.source} objective={progress.objective:.0f} bound={bound} "
             f"coverage_min={progress.coverage_min:.4f} elapsed_s={progress.elapsed_s:.2f}",
             flush=True,
         )

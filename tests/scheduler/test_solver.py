@@ -160,6 +160,22 @@ def test_command_line_generate_solve_verify(tmp_path, capsys):
     assert out[-1].startswith("objective=")
 
 
+def test_command_line_solve_with_progress_prints_each_solution(tmp_path, capsys):
+    # The first report (the greedy schedule) has no bound yet: it must print, not crash.
+    problem_path, result_path = tmp_path / "p.json", tmp_path / "r.json"
+    assert main(["generate", "--volunteers", "40", "--schools", "1", "--sites", "1", "--days", "5", "--seed", "2", "--out", str(problem_path)]) == 0
+    capsys.readouterr()
+    for method in ("cpsat", "mip"):
+        assert main(["solve", str(problem_path), "--time-limit", "1", "--workers", "1", "--method", method, "--progress", "--out", str(result_path)]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        progress = [line for line in lines if line.startswith("solution ")]
+        assert re.fullmatch(r"solution source=greedy objective=\d+ bound=none coverage_min=[\d.]+ elapsed_s=[\d.]+", progress[0]), progress[0]
+        assert re.fullmatch(r"solution source=hint objective=\d+ bound=\d+ coverage_min=[\d.]+ elapsed_s=[\d.]+", progress[1]), progress[1]
+        assert lines[-1].startswith("status=")
+        assert main(["verify", str(problem_path), str(result_path)]) == 0
+        capsys.readouterr()
+
+
 def test_command_line_reports_bad_input_clearly(tmp_path, capsys):
     path = tmp_path / "bad.json"
     p = problem([volunteer("v"), volunteer("v")], [shift("s")])
