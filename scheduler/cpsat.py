@@ -87,13 +87,27 @@ def configure(solver: cp_model.CpSolver, options: SolveOptions, num_vars: int = 
         # limit the whole run, and its answer, repeat for the same seed and worker count.
         parameters.max_deterministic_time = options.deterministic_time
         parameters.interleave_search = True
-    if num_vars > LNS_ONLY_VARIABLES:
+    if num_vars <= LNS_ONLY_VARIABLES:
+        # Smaller models: a full-problem worker with the complete linear relaxation
+        # (linearization level 2, CP-SAT's max_lp) proves the bound. With two workers CP-SAT's
+        # portfolio has one full-problem worker, default_lp (level 1), the other running LNS,
+        # which improves the objective but not the bound: on a generated 50-volunteer district
+        # (2 schools) the bound stayed 36% below the objective after 5 s while SCIP proved the
+        # optimum in 0.2 s. With level 2 CP-SAT proves it in about 0.3 s. So with one worker
+        # that worker runs level 2, with two both default_lp and max_lp are full workers (LNS
+        # shares their time); from three workers on CP-SAT's own portfolio already brings
+        # workers that close the bound.
+        if options.workers <= 1:
+            parameters.linearization_level = 2
+        elif options.workers == 2:
+            parameters.num_full_subsolvers = 2
+            parameters.subsolvers.extend(["default_lp", "max_lp"])
+    else:
         # On a district week (280k variables, 2 workers) the full-problem worker holds its own
         # copy of the whole model with its LP (about 600 MB, a third of the peak memory), its root
         # LP does not finish within a minute, and its bound stays far below the flow bound; the
         # improvements come from LNS around the hint. So on models this large both workers run
-        # LNS: less memory and a better objective at the limit. Smaller models keep the full
-        # worker, which proves optimality.
+        # LNS: less memory and a better objective at the limit.
         parameters.use_lns_only = True
 
 
