@@ -140,6 +140,20 @@ class IncentiveApi(Controller):
     async def add_version(self, request: Request, data: JSONBody[RulesBody]) -> dict:
         return await services.add_rule_version(current_user(request), data.effective_from, data.changes)
 
+    @get("/badges/issuer", summary="The badges' issuer as an Open Badges 2.0 Profile")
+    async def badge_issuer(self, request: Request) -> dict:
+        return services.open_badge_issuer(str(request.base_url).rstrip("/"))
+
+    @get("/badges/assertions/{token:str}", summary="One badge granted to a volunteer, as an Open Badges 2.0 Assertion")
+    async def badge_assertion(self, request: Request, token: FromPath[str]) -> dict:
+        return await services.open_badge_assertion(services.grant_id_from(token), str(request.base_url).rstrip("/"))
+
+    @get("/my/badges", guards=[roles_required(ROLE_VOLUNTEER)],
+         summary="The addresses of the logged-in volunteer's badge assertions (Open Badges 2.0)")
+    async def my_badges(self, request: Request) -> list[str]:
+        volunteer = await volunteer_for_user(current_user(request))
+        return await services.assertion_urls_of(volunteer.id, str(request.base_url).rstrip("/"))
+
     @get("/badges/{code:str}", summary="A badge as an Open Badges 2.0 BadgeClass")
     async def badge_class(self, request: Request, code: FromPath[str]) -> dict:
         badge = services.BADGES_BY_CODE.get(code)
@@ -205,9 +219,18 @@ class EvaluationPages(Controller):
     @get("/year")
     async def year(self, request: Request, year: FromQuery[str | None] = None) -> Template:
         y, _q, _money, _bar = _quarter_params(year, "1", None, None)
-        return render(request, "incentives/year.html", year=y, rows=await evaluation.year_summary(y))
+        sheets = await evaluation.year_sheets(y)
+        return render(request, "incentives/year.html", year=y, tables=list(enumerate(sheets.items())))
 
     @get("/year.xlsx")
     async def year_xlsx(self, year: FromQuery[str | None] = None) -> Response:
         y, _q, _money, _bar = _quarter_params(year, "1", None, None)
         return _download(evaluation.to_xlsx(await evaluation.year_sheets(y)), f"evaluation-{y}.xlsx", XLSX)
+
+    @get("/year.csv")
+    async def year_csv(self, year: FromQuery[str | None] = None, sheet: FromQuery[int] = 0) -> Response:
+        y, _q, _money, _bar = _quarter_params(year, "1", None, None)
+        sheets = list((await evaluation.year_sheets(y)).values())
+        if not 0 <= sheet < len(sheets):
+            raise ValidationFailed(_("No such table."))
+        return _download(evaluation.to_csv(sheets[sheet]), f"evaluation-{y}-{sheet + 1}.csv", "text/csv; charset=utf-8")

@@ -2,8 +2,9 @@
 awards-in-lieu-of-subsidies (以奖代补) split of a reward pool, the honour roll (光荣榜), the year-end
 summary, and their CSV and XLSX downloads (openpyxl).
 
-A unit's score is the points its members earned in the quarter (spending in the shop does not lower
-it); verified hours are shown beside it.
+A unit's score is the points its members earned in the quarter while they belonged to it (spending
+in the shop does not lower it), read from the totals the ledger keeps, so it equals the unit board's
+quarter; verified hours are shown beside it. Quarters are the district's local calendar quarters.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from volunteer_hub.accounts.tables import ROLE_ADMIN, ROLE_MANAGER, User
 from volunteer_hub.attendance.tables import Attendance
 from volunteer_hub.errors import Forbidden, ValidationFailed
 from volunteer_hub.i18n import gettext as _
-from volunteer_hub.points.tables import PointsEntry
+from volunteer_hub.points.tables import GroupPeriodTotal, PointsPeriodTotal
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.volunteers.tables import Unit, Volunteer
 
@@ -43,10 +44,6 @@ def quarter_bounds(year: int, quarter: int) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def _utc(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
-
-
 @dataclass
 class Score:
     group_id: int
@@ -60,19 +57,33 @@ class Score:
         return round(self.minutes / 60, 1)
 
 
+async def _group_points(kind: str, quarter_start: dt.date) -> dict[int, int]:
+    """Points per unit or grid in the quarter, read from the totals the ledger keeps (the unit board's
+    own numbers). Those count each entry for the group the volunteer belonged to WHEN the points were
+    earned, and on the district's local calendar: a unit's award is for what its members did while
+    they were its members, so someone who moves to another unit mid-quarter does not take the points
+    they earned with the old one along, and the evaluation never disagrees with the board it sits
+    beside."""
+    rows = await GroupPeriodTotal.select(GroupPeriodTotal.group_id, GroupPeriodTotal.earned).where(
+        (GroupPeriodTotal.group_kind == kind) & (GroupPeriodTotal.period == "quarter")
+        & (GroupPeriodTotal.period_start == quarter_start))
+    return {row["group_id"]: int(row["earned"]) for row in rows}
+
+
+async def _group_minutes(group_column_name: str, start: dt.date, end: dt.date) -> dict[int, int]:
+    """Verified minutes of shifts on local days in [start, end), per group. Attendance keeps no record
+    of the unit a volunteer was in that day, so hours go to the current unit and home grid."""
+    column = getattr(Attendance.volunteer, group_column_name)
+    return {row["group_id"]: int(row["minutes"] or 0) for row in await Attendance.select(
+        column.as_alias("group_id"), Sum(Attendance.verified_minutes, alias="minutes")).where(
+        (Attendance.shift.day >= start) & (Attendance.shift.day < end)).group_by(column)}
+
+
 async def _scores(group_column_name: str, start: dt.date, end: dt.date) -> list[Score]:
     group = getattr(Volunteer, group_column_name)
     table = Unit if group_column_name == "unit" else Grid
-    points = {row["group_id"]: int(row["points"] or 0) for row in await PointsEntry.select(
-        getattr(PointsEntry.volunteer, group_column_name).as_alias("group_id"),
-        Sum(PointsEntry.amount, alias="points")).where(
-        (PointsEntry.source != "redemption") & (PointsEntry.created_at >= _utc(start)) & (PointsEntry.created_at < _utc(end))
-    ).group_by(getattr(PointsEntry.volunteer, group_column_name))}
-    minutes = {row["group_id"]: int(row["minutes"] or 0) for row in await Attendance.select(
-        getattr(Attendance.volunteer, group_column_name).as_alias("group_id"),
-        Sum(Attendance.verified_minutes, alias="minutes")).where(
-        (Attendance.shift.day >= start) & (Attendance.shift.day < end)
-    ).group_by(getattr(Attendance.volunteer, group_column_name))}
+    points = await _group_points("unit" if group_column_name == "unit" else "grid", start)
+    minutes = await _group_minutes(group_column_name, start, end)
     members: dict[int, int] = {}
     for row in await Volunteer.select(group.as_alias("group_id")):
         if row["group_id"] is not None:
@@ -141,11 +152,12 @@ class Candidate:
 
 
 async def honour_roll(year: int, quarter: int, size: int = 10) -> list[Candidate]:
-    """The quarter's top volunteers by points earned: candidates for the exemplary-people selection."""
+    """The quarter's top volunteers by points earned (the quarter's kept totals, on the district's
+    local calendar, like the boards): candidates for the exemplary-people selection."""
     start, end = quarter_bounds(year, quarter)
-    rows = await PointsEntry.select(PointsEntry.volunteer, Sum(PointsEntry.amount, alias="points")).where(
-        (PointsEntry.source != "redemption") & (PointsEntry.created_at >= _utc(start)) & (PointsEntry.created_at < _utc(end))
-    ).group_by(PointsEntry.volunteer).order_by(Sum(PointsEntry.amount), ascending=False).limit(size)
+    rows = await PointsPeriodTotal.select(PointsPeriodTotal.volunteer, PointsPeriodTotal.earned.as_alias("points")).where(
+        (PointsPeriodTotal.period == "quarter") & (PointsPeriodTotal.period_start == start)).order_by(
+        PointsPeriodTotal.earned, ascending=False).order_by(PointsPeriodTotal.volunteer).limit(size)
     ids = [row["volunteer"] for row in rows]
     people = {row["id"]: row for row in await Volunteer.select(
         Volunteer.id, Volunteer.name, Volunteer.phone, Volunteer.unit.name.as_alias("unit_name")).where(
@@ -163,20 +175,52 @@ async def honour_roll(year: int, quarter: int, size: int = 10) -> list[Candidate
 class YearRow:
     name: str
     quarters: list[int]  # points per quarter
+    minutes: list[int]  # verified minutes per quarter
 
     @property
     def total(self) -> int:
         return sum(self.quarters)
 
+    @property
+    def hours(self) -> list[float]:
+        return [round(m / 60, 1) for m in self.minutes]
+
+    @property
+    def total_hours(self) -> float:
+        return round(sum(self.minutes) / 60, 1)
+
+
+async def _year_rows(group_column_name: str, year: int) -> list[YearRow]:
+    """Every group's four quarters, read with one query for points and one for minutes."""
+    kind, table = ("unit", Unit) if group_column_name == "unit" else ("grid", Grid)
+    starts = [quarter_bounds(year, quarter)[0] for quarter in range(1, 5)]
+    rows = {row["id"]: YearRow(name=row["name"], quarters=[0] * 4, minutes=[0] * 4)
+            for row in await table.select(table.id, table.name)}
+    for row in await GroupPeriodTotal.select(GroupPeriodTotal.group_id, GroupPeriodTotal.period_start,
+                                             GroupPeriodTotal.earned).where(
+            (GroupPeriodTotal.group_kind == kind) & (GroupPeriodTotal.period == "quarter")
+            & GroupPeriodTotal.period_start.is_in(starts)):
+        if row["group_id"] in rows:
+            rows[row["group_id"]].quarters[starts.index(row["period_start"])] += int(row["earned"])
+    column = getattr(Attendance.volunteer, group_column_name)
+    for row in await Attendance.select(column.as_alias("group_id"), Attendance.shift.day.as_alias("day"),
+                                       Sum(Attendance.verified_minutes, alias="minutes")).where(
+            (Attendance.shift.day >= starts[0]) & (Attendance.shift.day < dt.date(year + 1, 1, 1))).group_by(
+            column, Attendance.shift.day):
+        if row["group_id"] in rows:
+            rows[row["group_id"]].minutes[(row["day"].month - 1) // 3] += int(row["minutes"] or 0)
+    ordered = list(rows.values())
+    ordered.sort(key=lambda row: (-row.total, -sum(row.minutes), row.name))
+    return ordered
+
 
 async def year_summary(year: int) -> list[YearRow]:
-    by_unit: dict[str, list[int]] = {}
-    for quarter in range(1, 5):
-        for score in await unit_scores(year, quarter):
-            by_unit.setdefault(score.name, [0, 0, 0, 0])[quarter - 1] = score.points
-    rows = [YearRow(name=name, quarters=points) for name, points in by_unit.items()]
-    rows.sort(key=lambda row: (-row.total, row.name))
-    return rows
+    """Each unit's points and verified hours in the year's four quarters."""
+    return await _year_rows("unit", year)
+
+
+async def year_grid_summary(year: int) -> list[YearRow]:
+    return await _year_rows("home_grid", year)
 
 
 # ---------------------------------------------------------------------------------- downloads
@@ -199,9 +243,16 @@ async def quarter_sheets(year: int, quarter: int, pool: Decimal, threshold: int)
                                await honour_roll(year, quarter))
 
 
+def _year_table(first_column: str, rows: list[YearRow]) -> list[list]:
+    header = [first_column, *[_("Q%(quarter)s points", quarter=q) for q in range(1, 5)], _("Points"),
+              *[_("Q%(quarter)s hours", quarter=q) for q in range(1, 5)], _("Verified hours")]
+    return [header] + [[r.name, *r.quarters, r.total, *r.hours, r.total_hours] for r in rows]
+
+
 async def year_sheets(year: int) -> dict[str, list[list]]:
-    rows = await year_summary(year)
-    return {_("Year"): [[_("Unit"), "Q1", "Q2", "Q3", "Q4", _("Total")]] + [[r.name, *r.quarters, r.total] for r in rows]}
+    """The year-end summary from the four quarters: units, then grids (points and verified hours)."""
+    return {_("Units"): _year_table(_("Unit"), await year_summary(year)),
+            _("Grids"): _year_table(_("Grid"), await year_grid_summary(year))}
 
 
 def to_xlsx(sheets: dict[str, list[list]]) -> bytes:

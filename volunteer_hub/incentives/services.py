@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from piccolo.query.functions.aggregate import Sum
 
 from volunteer_hub.accounts.tables import ROLE_ADMIN, ROLE_MANAGER, User
 from volunteer_hub.attendance.tables import NO_SHOW, Attendance
 from volunteer_hub.clock import local_today
 from volunteer_hub.db import is_unique_violation
-from volunteer_hub.errors import Conflict, Forbidden, ValidationFailed
+from volunteer_hub.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from volunteer_hub.i18n import gettext as _
 from volunteer_hub.incentives.tables import BadgeGrant, IncentiveRules
 from volunteer_hub.points.services import period_start as points_period_start
 from volunteer_hub.points.tables import GroupPeriodTotal, PointsPeriodTotal
 from volunteer_hub.reference.tables import Grid
+from volunteer_hub.settings import get_settings
 from volunteer_hub.shifts.tables import Shift
 from volunteer_hub.volunteers.services import ACTIVITY_KINDS
 from volunteer_hub.volunteers.tables import Unit, Volunteer
@@ -203,6 +207,19 @@ class BadgeDefinition:
             "festival": _("Verified attendance at a festival activity."),
         }[self.code]
 
+    @property
+    def description(self) -> str:
+        """What the badge stands for (the criteria say what earns it)."""
+        return {
+            "first_escort": _("Welcomes a volunteer who has helped children across the road to school for the first time."),
+            "escorts_10": _("A regular on the school run: ten escorts that kept pupils safe."),
+            "escorts_50": _("A pillar of the school run: fifty escorts that kept pupils safe."),
+            "escorts_100": _("A guardian of the school run: one hundred escorts that kept pupils safe."),
+            "friday_streak_4": _("Steady community work: a whole month of Friday activities without a gap."),
+            "all_weather": _("Came out for the community when the weather kept others at home."),
+            "festival": _("Helped the community celebrate a festival."),
+        }[self.code]
+
 
 BADGES = [BadgeDefinition(code, f"/static/badges/{code}.svg") for code in (
     "first_escort", "escorts_10", "escorts_50", "escorts_100", "friday_streak_4", "all_weather", "festival")]
@@ -212,7 +229,7 @@ ESCORT_COUNTS = {"first_escort": 1, "escorts_10": 10, "escorts_50": 50, "escorts
 
 async def _verified(volunteer_id: int) -> list[dict]:
     return await Attendance.select(Attendance.id, Attendance.shift.kind.as_alias("kind"),
-                                   Attendance.shift.day.as_alias("day")).where(
+                                   Attendance.shift.day.as_alias("day"), Attendance.shift.school.as_alias("school")).where(
         (Attendance.volunteer == volunteer_id) & (Attendance.verified_minutes > 0))
 
 
@@ -252,22 +269,99 @@ class EarnedBadge:
     criteria: str
     image: str
     granted_at: dt.datetime
+    assertion: str = ""  # the Open Badges assertion's path in this app
 
 
 async def badges_of(volunteer_id: int) -> list[EarnedBadge]:
-    rows = await BadgeGrant.select(BadgeGrant.badge, BadgeGrant.granted_at).where(
+    rows = await BadgeGrant.select(BadgeGrant.id, BadgeGrant.badge, BadgeGrant.granted_at).where(
         BadgeGrant.volunteer == volunteer_id).order_by(BadgeGrant.granted_at)
     return [EarnedBadge(code=row["badge"], name=BADGES_BY_CODE[row["badge"]].name,
                         criteria=BADGES_BY_CODE[row["badge"]].criteria, image=BADGES_BY_CODE[row["badge"]].image,
-                        granted_at=row["granted_at"]) for row in rows if row["badge"] in BADGES_BY_CODE]
+                        granted_at=row["granted_at"], assertion=assertion_url("", row["id"]))
+            for row in rows if row["badge"] in BADGES_BY_CODE]
+
+
+# Open Badges 2.0 (https://www.imsglobal.org/sites/default/files/Badges/OBv2p0Final/index.html): every id
+# below is a route of this app (incentives/controllers.py), so an exported badge can be followed and checked.
+OPEN_BADGES_CONTEXT = "https://w3id.org/openbadges/v2"
+
+
+def badge_class_url(base_url: str, code: str) -> str:
+    return f"{base_url}/api/badges/{code}"
+
+
+def issuer_url(base_url: str) -> str:
+    return f"{base_url}/api/badges/issuer"
+
+
+def assertion_url(base_url: str, grant_id: int) -> str:
+    return f"{base_url}/api/badges/assertions/{assertion_token(grant_id)}"
 
 
 def open_badge_class(badge: BadgeDefinition, base_url: str) -> dict:
     """The badge as an Open Badges 2.0 BadgeClass, so it could be exported."""
-    return {"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass",
-            "id": f"{base_url}/badges/{badge.code}", "name": badge.name, "description": badge.criteria,
-            "image": f"{base_url}{badge.image}", "criteria": {"narrative": badge.criteria},
-            "issuer": f"{base_url}/badges/issuer"}
+    return {"@context": OPEN_BADGES_CONTEXT, "type": "BadgeClass", "id": badge_class_url(base_url, badge.code),
+            "name": badge.name, "description": badge.description, "image": f"{base_url}{badge.image}",
+            "criteria": {"narrative": badge.criteria}, "issuer": issuer_url(base_url)}
+
+
+def open_badge_issuer(base_url: str) -> dict:
+    """The issuer's Profile: the district's volunteer service, at this app's address."""
+    return {"@context": OPEN_BADGES_CONTEXT, "type": "Issuer", "id": issuer_url(base_url), "name": _("Volunteer Hub"),
+            "url": f"{base_url}/"}
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(get_settings().secret_key, salt="volunteer-hub-badge-assertion")
+
+
+def assertion_token(grant_id: int) -> str:
+    """A signed grant id: an assertion's address can be shared, but not guessed from another one."""
+    return _serializer().dumps(grant_id)
+
+
+def grant_id_from(token: str) -> int:
+    try:
+        grant_id = _serializer().loads(token)
+    except BadSignature as error:
+        raise NotFound(_("No such badge.")) from error
+    if not isinstance(grant_id, int):
+        raise NotFound(_("No such badge."))
+    return grant_id
+
+
+def telephone_identity(phone: str) -> str:
+    """The phone number in E.164 form (mainland numbers are stored without the +86)."""
+    return phone if phone.startswith("+") else f"+86{phone}"
+
+
+def hashed_identity(phone: str, salt: str) -> str:
+    """Open Badges' hashed recipient: sha256 of the identity followed by the salt."""
+    return "sha256$" + hashlib.sha256(f"{telephone_identity(phone)}{salt}".encode()).hexdigest()
+
+
+def _salt(grant_id: int) -> str:
+    return hmac.new(get_settings().secret_key.encode(), f"badge-salt:{grant_id}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+async def open_badge_assertion(grant_id: int, base_url: str) -> dict:
+    """One grant as an Open Badges 2.0 Assertion (hosted verification: its id is where it lives). The
+    recipient is the volunteer's phone number, hashed with a salt, so the JSON does not show it."""
+    row = await BadgeGrant.select(BadgeGrant.id, BadgeGrant.badge, BadgeGrant.granted_at, BadgeGrant.evidence,
+                                  BadgeGrant.volunteer.phone.as_alias("phone")).where(BadgeGrant.id == grant_id).first()
+    if row is None or row["badge"] not in BADGES_BY_CODE:
+        raise NotFound(_("No such badge."))
+    salt = _salt(row["id"])
+    return {"@context": OPEN_BADGES_CONTEXT, "type": "Assertion", "id": assertion_url(base_url, row["id"]),
+            "recipient": {"type": "telephone", "hashed": True, "salt": salt, "identity": hashed_identity(row["phone"], salt)},
+            "badge": badge_class_url(base_url, row["badge"]), "verification": {"type": "hosted"},
+            "issuedOn": row["granted_at"].astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")}
+
+
+async def assertion_urls_of(volunteer_id: int, base_url: str) -> list[str]:
+    rows = await BadgeGrant.select(BadgeGrant.id, BadgeGrant.badge).where(BadgeGrant.volunteer == volunteer_id).order_by(
+        BadgeGrant.granted_at).order_by(BadgeGrant.id)
+    return [assertion_url(base_url, row["id"]) for row in rows if row["badge"] in BADGES_BY_CODE]
 
 
 # ---------------------------------------------------------------------------------- leaderboards
@@ -345,17 +439,41 @@ async def recognition(volunteer_id: int) -> Recognition:
                        badges=await badges_of(volunteer_id))
 
 
-def _run_ending_at(days: set[dt.date], last: dt.date, step: dt.timedelta) -> int:
+def _run_ending_at(days: set[dt.date], last: dt.date, step: dt.timedelta, skipped: frozenset[dt.date] = frozenset()) -> int:
+    """How many of ``days`` run back from ``last`` in steps; a ``skipped`` step neither counts nor breaks it."""
     run, day = 0, last
-    while day in days:
-        run, day = run + 1, day - step
+    while day in days or day in skipped:
+        run, day = run + (day in days), day - step
     return run
+
+
+async def school_holiday_weeks(school_ids: set[int], first: dt.date, last: dt.date) -> frozenset[dt.date]:
+    """Mondays of the weeks from ``first`` to ``last`` in which none of these schools is open on any
+    weekday (Monday to Friday all closed days: a holiday week). No schools, no holiday weeks."""
+    if not school_ids:
+        return frozenset()
+    from volunteer_hub.schools.tables import SchoolClosure
+
+    closed: dict[int, set[dt.date]] = {school: set() for school in school_ids}
+    for row in await SchoolClosure.select(SchoolClosure.school, SchoolClosure.day).where(
+            SchoolClosure.school.is_in(list(school_ids)) & (SchoolClosure.day >= first)
+            & (SchoolClosure.day <= last + dt.timedelta(days=4))):
+        closed[row["school"]].add(row["day"])
+    weeks, monday = set(), first
+    while monday <= last:
+        school_days = {monday + dt.timedelta(days=n) for n in range(5)}
+        if all(school_days <= days for days in closed.values()):
+            weeks.add(monday)
+        monday += dt.timedelta(weeks=1)
+    return frozenset(weeks)
 
 
 async def grant_streak_bonuses(volunteer_id: int, rules: dict, actor_id: int | None) -> None:
     """A bonus each time a run of consecutive Fridays (Friday activities) or consecutive school weeks
-    (at least one verified escort a week) reaches a multiple of the rule's streak length. Each bonus
-    is keyed by the day or week that completed it, so it is paid once."""
+    (at least one verified escort a week) reaches a multiple of the rule's streak length. A week in
+    which the volunteer's escort schools are all closed (a school holiday) is no school week: it
+    neither breaks the run nor counts in it. Each bonus is keyed by the day or week that completed it,
+    so it is paid once."""
     from volunteer_hub.points import services as points
 
     length, bonus = rules["streak_length"], rules["streak_bonus"]
@@ -363,10 +481,13 @@ async def grant_streak_bonuses(volunteer_id: int, rules: dict, actor_id: int | N
         return
     verified = await _verified(volunteer_id)
     fridays = {row["day"] for row in verified if row["kind"] != "escort" and row["day"].weekday() == 4}
-    weeks = {row["day"] - dt.timedelta(days=row["day"].weekday()) for row in verified if row["kind"] == "escort"}
-    for label, days, step in (("friday_streak", fridays, dt.timedelta(weeks=1)), ("school_week_streak", weeks, dt.timedelta(weeks=1))):
+    escorts = [row for row in verified if row["kind"] == "escort"]
+    weeks = {row["day"] - dt.timedelta(days=row["day"].weekday()) for row in escorts}
+    holidays = await school_holiday_weeks({row["school"] for row in escorts if row["school"] is not None},
+                                          min(weeks), max(weeks)) if weeks else frozenset()
+    for label, days, skipped in (("friday_streak", fridays, frozenset()), ("school_week_streak", weeks, holidays)):
         for last in sorted(days):
-            run = _run_ending_at(days, last, step)
+            run = _run_ending_at(days, last, dt.timedelta(weeks=1), skipped)
             if run and run % length == 0:
                 await points.add_entry(volunteer_id, bonus, rule=label, source="badge", key=f"{label}:{volunteer_id}:{last.isoformat()}",
                                        created_by=actor_id, note=f"{run} in a row")
