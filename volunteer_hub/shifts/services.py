@@ -459,6 +459,11 @@ async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
             raise ValidationFailed(_("This shift has started or is over; it can no longer be cancelled."))
         cutoff = dt.timedelta(hours=get_settings().cancel_cutoff_hours)
         late = assignment.status == CONFIRMED and row["starts_at"] - now < cutoff
+        if late and assignment.source in ("solver", "manual"):
+            # A planned shift is declined before the cut-off; after it the coordinator must find
+            # someone else, so the volunteer is asked to tell them rather than drop out here.
+            raise Conflict(_("The association planned you on this shift, and it starts in less than %(h)s hours, so it can no longer be declined here. Please tell your coordinator if you cannot come.",
+                             h=f"{get_settings().cancel_cutoff_hours:g}"))
         was_confirmed = assignment.status == CONFIRMED
         assignment.status = CANCELLED
         assignment.cancelled_by = ENDED_BY_VOLUNTEER
