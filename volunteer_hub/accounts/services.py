@@ -100,14 +100,15 @@ async def list_staff() -> list[User]:
 async def authenticate(login: str, password: str, address: str, throttle: LoginThrottle) -> User:
     """The user for these credentials. A failure never says whether the login exists."""
     login = login.strip()
-    # Counted before the password is checked, so parallel guesses cannot outrun the limit.
+    # The login's attempt is counted before the password is checked: parallel guesses cannot outrun the limit.
     if not await throttle.begin_attempt(login, address):
         raise TooManyAttempts(_("Too many failed attempts. Please wait 15 minutes and try again."))
     user = await find_by_login(login) if login else None
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.is_active:
+        await throttle.failed(address)
         raise ValidationFailed(_("Wrong phone number / user name or password."))
-    await throttle.succeeded(login, address)
+    await throttle.succeeded(login)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save([User.password_hash])

@@ -2,12 +2,12 @@
 address are refused for a while. Counts live in a Litestar store (file-backed by default, Redis
 when REDIS_URL is set) so they survive a restart and several app processes share them (Redis).
 
-Every attempt is counted *before* the password is checked, with an atomic increment (Redis INCRBY
-in a transaction; otherwise a lock per store, which serialises the read-then-write within the one
-app process that uses a file store). So simultaneous attempts are never undercounted, and a burst of
-parallel guesses cannot all slip past the limit before the first failure is written. A refused
-attempt is taken back (it does not prolong the lock-out); a success clears the login's count and
-takes its attempt back from the address's count."""
+Counts move by atomic increments (Redis INCRBY in a transaction; otherwise a lock per store, which
+serialises the read-then-write within the one app process that uses a file store), so simultaneous
+failures are never undercounted. A login's attempts are counted *before* the password is checked,
+so a burst of parallel guesses at one account cannot slip past its limit before the first failure
+is written; a success clears them. An address counts failures only (many people behind one address
+may log in at once)."""
 
 from __future__ import annotations
 
@@ -59,24 +59,23 @@ class LoginThrottle:
         return int(value) if value is not None else 0
 
     async def begin_attempt(self, login: str, address: str) -> bool:
-        """Count one attempt for this login and this address; False (and nothing counted) when either
-        has already used up its failures."""
-        counted: list[str] = []
-        allowed = True
-        for key, limit in self._keys(login, address):
-            counted.append(key)
-            if await add(self.store, key, 1) > limit:
-                allowed = False
-                break
-        if not allowed:
-            for key in counted:
-                await add(self.store, key, -1)
-        return allowed
+        """False when this address has failed too often, or this login has used up its attempts.
+        Otherwise the attempt is counted for the login straight away (before the password is checked),
+        so parallel guesses at one account cannot outrun its limit."""
+        if await self.count(f"address:{address}") >= MAX_FAILURES_PER_ADDRESS:
+            return False
+        if await add(self.store, f"login:{login}", 1) > MAX_FAILURES_PER_LOGIN:
+            await add(self.store, f"login:{login}", -1)  # a refused attempt does not prolong the lock-out
+            return False
+        return True
 
-    async def succeeded(self, login: str, address: str) -> None:
-        """The attempt was right: the login starts afresh and the address gets its attempt back."""
+    async def failed(self, address: str) -> None:
+        """The attempt was wrong: it counts against the address too (the login counted it already)."""
+        await add(self.store, f"address:{address}", 1)
+
+    async def succeeded(self, login: str) -> None:
+        """The attempt was right: the login starts afresh."""
         await self.store.delete(f"login:{login}")
-        await add(self.store, f"address:{address}", -1)
 
     async def is_locked(self, login: str, address: str) -> bool:
         for key, limit in self._keys(login, address):
