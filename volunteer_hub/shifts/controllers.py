@@ -194,7 +194,7 @@ class ShiftPages(Controller):
         result = await services.cancel_sign_up(current_user(request), shift_id)
         if result.late:
             flash(request, _("You have left the shift. It was less than %(h)s hours before the start, so it is recorded as a late cancellation.",
-                             h=get_settings().cancel_cutoff_hours), category="info")
+                             h=f"{get_settings().cancel_cutoff_hours:g}"), category="info")
         else:
             flash(request, _("You have left the shift."), category="success")
         return Redirect(path=safe_next(form.text("next"), default="/my/shifts"), status_code=303)
