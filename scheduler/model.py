@@ -91,10 +91,13 @@ class Assignment:
 @dataclass(frozen=True)
 class Weights:
     """Objective weights. The order of importance is set by their sizes: one seat below minimum
-    at priority 1 outweighs any seat below ideal at priority 5 (5 x 5,000), a seat below ideal
-    outweighs the fairness cost of the extra shift that fills it, and so on down. See README."""
+    at the lowest priority (1 x 250,000) costs more than one seat below ideal at any priority
+    below 50 (priority x 5,000), and more than nine seats below ideal at priority 5 (225,000); a
+    seat below ideal outweighs the fairness cost of the extra shift that fills it, and so on down.
+    Much larger weights overflow the flow relaxation's costs on big districts (a 20,000-volunteer
+    district with priorities up to 10 fails at 1,000,000). See README."""
 
-    below_min: int = 100_000  # per seat below minimum, times the shift's priority
+    below_min: int = 250_000  # per seat below minimum, times the shift's priority
     below_ideal: int = 5_000  # per seat below ideal, times the shift's priority
     fairness_over: int = 400  # per shift a person works above their fair share
     fairness_max: int = 1_000  # on the largest excess over a fair share

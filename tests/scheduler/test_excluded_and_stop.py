@@ -53,7 +53,7 @@ def test_an_excluded_pair_is_never_made_even_when_it_is_the_only_way_to_fill_a_s
     assert sum(short.reasons.values()) == 2
     if method != "greedy":
         assert result.status == "OPTIMAL"
-        assert result.objective_terms["below_min"] == 100_000 * 5
+        assert result.objective_terms["below_min"] == p.weights.below_min * 5
 
 
 def test_without_the_exclusion_the_same_seat_is_filled():
