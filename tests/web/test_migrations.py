@@ -20,9 +20,39 @@ from volunteer_hub.piccolo_app import APP_CONFIG
 pytestmark = pytest.mark.db
 
 
-def model_schema() -> dict[str, set[str]]:
+# A column as the database holds it: (type, nullable), with the type named the same way on both engines.
+Column = tuple[str, bool]
+
+
+def _model_type(column) -> str:
+    from piccolo import columns as c
+
+    if isinstance(column, c.ForeignKey):
+        target = column._foreign_key_meta.resolved_references._meta.primary_key
+        return "bigint" if isinstance(target, c.BigSerial) and ENGINE == "postgres" else _model_type(target)
+    # Most specific classes first (Serial is an Integer, BigInt is an Integer, Timestamptz is not a Timestamp...).
+    kinds = [
+        (c.BigSerial, "bigint"), (c.Serial, "integer"), (c.BigInt, "bigint"), (c.SmallInt, "smallint"),
+        (c.Integer, "integer"), (c.Boolean, "boolean"), (c.Timestamptz, "timestamptz"), (c.Timestamp, "timestamp"),
+        (c.Date, "date"), (c.Time, "time"), (c.DoublePrecision, "double precision"), (c.Real, "real"),
+        (c.JSONB, "jsonb"), (c.JSON, "json"), (c.Text, "text"),
+    ]
+    if isinstance(column, c.Varchar):
+        return f"varchar({column.length})"
+    for kind, name in kinds:
+        if isinstance(column, kind):
+            if ENGINE != "postgres" and name in ("bigint", "smallint"):
+                return "integer"  # SQLite has one integer type; Piccolo writes INTEGER for all of them
+            return name
+    raise AssertionError(f"{column._meta.name}: teach this test the database type of {type(column).__name__}")
+
+
+def model_schema() -> dict[str, dict[str, Column]]:
     return {
-        table._meta.tablename: {column._meta.db_column_name for column in table._meta.columns}
+        table._meta.tablename: {
+            column._meta.db_column_name: (_model_type(column), bool(column._meta.null) and not column._meta.primary_key)
+            for column in table._meta.columns
+        }
         for table in APP_CONFIG.table_classes
     }
 
@@ -34,27 +64,49 @@ def piccolo(args: list[str], database_url: str) -> None:
     assert done.returncode == 0 and "failed" not in done.stdout.lower(), done.stdout + done.stderr
 
 
-async def postgres_schema(url: str) -> dict[str, set[str]]:
+_POSTGRES_TYPES = {"timestamp without time zone": "timestamp", "timestamp with time zone": "timestamptz",
+                   "time without time zone": "time"}
+
+
+async def postgres_schema(url: str) -> tuple[dict[str, dict[str, Column]], set[str]]:
+    """Every table's columns, and every index name (apart from primary keys)."""
     import asyncpg
 
     connection = await asyncpg.connect(url)
     try:
         rows = await connection.fetch(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public'"
+            "SELECT t.table_name, c.column_name, c.data_type, c.character_maximum_length, c.is_nullable "
+            "FROM information_schema.tables t LEFT JOIN information_schema.columns c "
+            "ON c.table_schema = t.table_schema AND c.table_name = t.table_name "
+            "WHERE t.table_schema = 'public' AND t.table_type = 'BASE TABLE'"
         )
+        indexes = {row["indexname"] for row in await connection.fetch(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'")}
     finally:
         await connection.close()
-    schema: dict[str, set[str]] = {}
+    schema: dict[str, dict[str, Column]] = {}
     for row in rows:
-        schema.setdefault(row["table_name"], set()).add(row["column_name"])
-    return schema
+        columns = schema.setdefault(row["table_name"], {})
+        if row["column_name"] is None:
+            continue
+        kind = row["data_type"]
+        kind = f"varchar({row['character_maximum_length']})" if kind == "character varying" else _POSTGRES_TYPES.get(kind, kind)
+        columns[row["column_name"]] = (kind, row["is_nullable"] == "YES")
+    return schema, indexes
 
 
-def sqlite_schema(path: Path) -> dict[str, set[str]]:
+def sqlite_schema(path: Path) -> tuple[dict[str, dict[str, Column]], set[str]]:
     with sqlite3.connect(path) as connection:
         tables = [row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        return {table: {row[1] for row in connection.execute(f'PRAGMA table_info("{table}")')} for table in tables}
+        schema = {
+            table: {row[1]: (" ".join(row[2].lower().split()), not row[3] and not row[5])  # name, type, notnull, pk
+                    for row in connection.execute(f'PRAGMA table_info("{table}")')}
+            for table in tables
+        }
+        indexes = {row[0] for row in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'")}
+    return schema, indexes
 
 
 @pytest.fixture
@@ -81,17 +133,52 @@ def empty_database_url():
             yield f"sqlite:///{path}", lambda: sqlite_schema(path)
 
 
+def _differences(schema: dict[str, dict[str, Column]], expected: dict[str, dict[str, Column]]) -> list[str]:
+    found = []
+    for table, columns in expected.items():
+        actual = schema.get(table)
+        if actual is None:
+            found.append(f"table {table} is missing")
+            continue
+        for name in sorted(set(columns) | set(actual)):
+            if columns.get(name) != actual.get(name):
+                found.append(f"{table}.{name}: model {columns.get(name)} (type, nullable), database {actual.get(name)}")
+    return found
+
+
+# Tables that belong to no model: Piccolo's record of the migrations it ran.
+BOOKKEEPING = {"migration"}
+
+
 def test_migrations_round_trip_and_match_the_models(empty_database_url):
     url, read_schema = empty_database_url
-    piccolo(["migrations", "forwards", "all"], url)
-    schema = read_schema()
     expected = model_schema()
-    for table, columns in expected.items():
-        assert schema.get(table) == columns, f"table {table} differs from its model: run `piccolo migrations new`"
-    piccolo(["migrations", "backwards", "volunteer_hub", "--migration_id=all", "--auto_agree"], url)
-    assert set(read_schema()) & set(expected) == set()
     piccolo(["migrations", "forwards", "all"], url)
-    assert {t: c for t, c in read_schema().items() if t in expected} == expected
+    schema, indexes = read_schema()
+    assert _differences(schema, expected) == [], "tables differ from their models: run `piccolo migrations new`"
+    assert set(schema) - set(expected) - BOOKKEEPING == set(), "tables that no model describes"
+    assert indexes, "the raw migrations' unique indexes are missing"
+    piccolo(["migrations", "backwards", "volunteer_hub", "--migration_id=all", "--auto_agree"], url)
+    after, left_indexes = read_schema()
+    assert set(after) - BOOKKEEPING == set(), f"tables left after migrating backwards: {set(after) - BOOKKEEPING}"
+    assert left_indexes == set(), f"indexes left after migrating backwards: {left_indexes}"
+    piccolo(["migrations", "forwards", "all"], url)
+    again, indexes_again = read_schema()
+    assert _differences(again, expected) == [] and set(again) - BOOKKEEPING == set(expected)
+    assert indexes_again == indexes
+
+
+def test_the_comparison_sees_a_changed_type_nullability_or_column():
+    expected = model_schema()
+    table = next(name for name, columns in expected.items() if len(columns) > 2)
+    name, (kind, nullable) = next(iter((n, c) for n, c in expected[table].items() if n != "id"))
+    for changed in ((("text" if kind != "text" else "integer"), nullable), (kind, not nullable)):
+        schema = {t: dict(columns) for t, columns in expected.items()}
+        schema[table][name] = changed
+        assert _differences(schema, expected) == [f"{table}.{name}: model {(kind, nullable)} (type, nullable), "
+                                                  f"database {changed}"]
+    schema = {t: dict(columns) for t, columns in expected.items() if t != table}
+    assert _differences(schema, expected) == [f"table {table} is missing"]
 
 
 def test_no_model_change_lacks_a_migration():
