@@ -1,8 +1,8 @@
 """Solve a Formulation with OR-Tools CP-SAT.
 
 The model is written straight into CP-SAT's protocol buffer (``CpModel.proto``) from the
-formulation's lists, rather than through ``model.add(expression)``: on a district week (260,000
-variables, 160,000 constraints) that is about three times faster, and it is the same model.
+formulation's lists, rather than through ``model.add(expression)``: on a district week (283,000
+variables, 165,000 constraints) that is about three times faster, and it is the same model.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def configure(solver: cp_model.CpSolver, options: SolveOptions, num_vars: int = 
     parameters.max_time_in_seconds = options.time_limit_s
     parameters.relative_gap_limit = options.relative_gap
     parameters.log_search_progress = options.log
-    # Tuned on the district week (250k variables, 2 workers): one light presolve pass instead of
+    # Tuned on the district week (283k variables, 2 workers): one light presolve pass instead of
     # several heavy ones, and the whole root LP at once rather than rows added lazily.
     parameters.max_presolve_iterations = 1
     parameters.cp_model_probing_level = 0
@@ -103,7 +103,7 @@ def configure(solver: cp_model.CpSolver, options: SolveOptions, num_vars: int = 
             parameters.num_full_subsolvers = 2
             parameters.subsolvers.extend(["default_lp", "max_lp"])
     else:
-        # On a district week (280k variables, 2 workers) the full-problem worker holds its own
+        # On a district week (283k variables, 2 workers) the full-problem worker holds its own
         # copy of the whole model with its LP (about 600 MB, a third of the peak memory), its root
         # LP does not finish within a minute, and its bound stays far below the flow bound; the
         # improvements come from LNS around the hint. So on models this large both workers run

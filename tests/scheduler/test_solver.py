@@ -48,13 +48,43 @@ def test_supply_ratio_thins_out_the_offer():
     assert abs(offered(tight) - 0.6 * seats) <= 4 < offered(natural) - 0.6 * seats  # a person adds 1-4 shifts
 
 
-def test_same_seed_and_workers_give_the_same_schedule(small_district):
-    options = dict(method="cpsat", workers=2, seed=7, time_limit_s=30, deterministic_time=0.3)
-    first = solve(small_district, SolveOptions(**options))
-    second = solve(small_district, SolveOptions(**options))
-    assert first.assignments == second.assignments
-    assert first.objective == second.objective
-    assert solve(small_district, SolveOptions(method="greedy", seed=3)).assignments == solve(small_district, SolveOptions(method="greedy", seed=3)).assignments
+TIMINGS = ("wall_s", "build_s", "first_solution_s")
+
+
+def _without_timings(path) -> str:
+    """A result file as JSON text without the wall-clock figures (and the times of the solver's
+    history, whose objectives and bounds stay)."""
+    data = json.loads(path.read_text())
+    for key in TIMINGS:
+        data.pop(key)
+    stats = data.pop("stats")
+    data["stats"] = {k: v for k, v in stats.items() if not k.endswith("_s") and k != "history"}
+    data["history"] = [entry[1:] for entry in stats.get("history", [])]
+    return json.dumps(data, sort_keys=True)
+
+
+def test_same_seed_and_workers_give_the_same_result_under_a_deterministic_time_limit(tmp_path, capsys):
+    # Two workers, cut by the deterministic limit in the middle of a search that improves on the
+    # start schedule several times: the result files are identical apart from the timings.
+    problem_path = tmp_path / "p.json"
+    write_problem(generate(DistrictSpec(volunteers=120, schools=3, sites=2, days=5, seed=3)), problem_path)
+    texts, lines = [], []
+    for run in range(2):
+        out = tmp_path / f"r{run}.json"
+        assert main(["solve", str(problem_path), "--workers", "2", "--seed", "7", "--time-limit", "60", "--deterministic-time", "0.05", "--out", str(out)]) == 0
+        lines.append(re.sub(r" wall_s=\S+", "", capsys.readouterr().out.strip().splitlines()[-1]))
+        texts.append(_without_timings(out))
+        result = read_result(out)
+        assert result.status == "FEASIBLE" and result.gap > 0  # cut short, not run to the optimum
+        assert result.solutions_found >= 2  # the hint and at least one improvement
+    assert texts[0] == texts[1]
+    assert lines[0] == lines[1]
+
+
+def test_greedy_is_deterministic_for_its_seed(small_district):
+    first = solve(small_district, SolveOptions(method="greedy", seed=3))
+    assert first.assignments == solve(small_district, SolveOptions(method="greedy", seed=3)).assignments
+    assert first.assignments != solve(small_district, SolveOptions(method="greedy", seed=4)).assignments  # arrival order
 
 
 def test_progress_reports_each_improving_solution(tight_district):
@@ -74,9 +104,23 @@ def test_progress_reports_each_improving_solution(tight_district):
     assert result.solutions_found == sum(1 for p in seen if p.source == "cpsat")
 
 
-def test_gap_limit_stops_early_and_reports_the_gap(tight_district):
+def test_gap_limit_already_met_by_the_start_schedule_skips_the_solver(tight_district):
     result = solve(tight_district, SolveOptions(workers=1, seed=0, time_limit_s=20, relative_gap=0.5))
+    assert result.stats["hint_gap"] <= 0.5 and result.stats["solve_s"] == 0
     assert result.gap is not None and result.gap <= 0.5
+    assert verify(tight_district, result.assignments, result.objective).ok
+
+
+def test_gap_limit_stops_the_solver_once_it_is_within_the_gap(tight_district):
+    # The start schedule is 7% above the flow bound: CP-SAT runs, improves on it and stops as
+    # soon as its solution is within 5% of the bound, long before the time limit.
+    limit = 0.05
+    result = solve(tight_district, SolveOptions(workers=1, seed=0, time_limit_s=20, relative_gap=limit))
+    assert result.stats["hint_gap"] > limit
+    assert 0 < result.stats["solve_s"] < 10 and "returned_hint" not in result.stats
+    assert result.solutions_found >= 2  # the solver's copy of the hint, and better ones
+    assert result.objective < result.stats["hint_objective"]
+    assert result.gap is not None and result.gap <= limit
     assert verify(tight_district, result.assignments, result.objective).ok
 
 
