@@ -32,6 +32,8 @@ from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, roster_ob
 # 6 optimal within 3 s, where the default (one or two workers) proved 0-1 of 6. On the full Instance5
 # model (15 s) one worker at level 2 reached 1154 (bound 1059), two default workers 1559 (bound 1).
 STRONG_LP = {"linearization_level": 2}
+# Below this share of the construction budget a person gets their first feasible row only.
+MIN_OPTIMISED_ROW_S = 0.2
 
 
 @dataclass
@@ -126,28 +128,58 @@ class _Incumbent:
                 self.roster = roster
 
 
-def _first_feasible_row(instance: Instance, cells: list[Cell], roster: Roster, limit: float, seed: int):
-    """Any feasible row for one person, found by maximising their minutes (with the cover objective,
-    or none, CP-SAT found no row for Instance20 in 20 s; maximising minutes found one in 0.4-1.1 s)."""
-    sub = build_model(instance, cells, roster)
+# A quick first row: CP-SAT's presolve dominates a one-person model of a year (Instance24: 1.1 s of
+# presolve, 0.2 s of search), and these steps cost most of it. Measured on 8 people of Instance24 (load
+# 4-5): 2.2 s a row with linearization level 0, 0.7 s with these settings.
+QUICK_ROW = {
+    "linearization_level": 0,
+    "cp_model_probing_level": 0,
+    "find_big_linear_overlap": False,
+    "symmetry_level": 0,
+}
+QUICK_ROW_LIMIT = 0.5
+
+
+def _maximise_minutes(instance: Instance, sub: NrpModel) -> None:
+    """Any feasible row, found by maximising the person's minutes: with the cover objective, or none,
+    CP-SAT found no row for some people of Instance20 and Instance22 in 8-20 s; maximising minutes
+    found one in 0.1-3 s (a row must reach its minimum total minutes, often a narrow band)."""
     minutes = {shift.id: shift.minutes for shift in instance.shifts}
     sub.model.clear_objective()
     sub.model.maximize(sum(minutes[t] * var for (_, _, t), var in sub.shift_vars.items()))
-    result = solve(instance, sub, roster, limit, workers=1, seed=seed, stop_after_first=True, parameters=STRONG_LP)
-    if result.roster is not None:
-        result.objective = roster_objective(instance, result.roster)
-    return result
+
+
+def _first_row(instance: Instance, cells: list[Cell], roster: Roster, clock: _Clock, seed: int):
+    """A feasible row for one person, the cheapest way that works: the cover objective with quick
+    settings, then maximised minutes with quick settings, then maximised minutes with the strong LP
+    for whatever time is left. Each stops at its first solution."""
+    attempts = (("cover", QUICK_ROW, QUICK_ROW_LIMIT), ("minutes", QUICK_ROW, QUICK_ROW_LIMIT), ("minutes", STRONG_LP, None))
+    for objective, parameters, limit in attempts:
+        left = clock.remaining()
+        if left <= 0:
+            break
+        sub = build_model(instance, cells, roster)
+        if objective == "minutes":
+            _maximise_minutes(instance, sub)
+        result = solve(
+            instance, sub, roster, min(left, limit or left), workers=1, seed=seed, stop_after_first=True, parameters=parameters
+        )
+        if result.roster is not None:
+            result.objective = roster_objective(instance, result.roster)
+            return result
+    return None
 
 
 def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Roster | None:
     """Person-by-person roster: each person's best row given those already placed.
 
     The construction gets ``construct_fraction`` of the time limit, shared evenly between the people
-    still to place (at most ``construct_person_limit`` each). A person whose row is not found within
-    that share is solved again for a first feasible row only, with whatever time is left overall, and
-    so are all the people after them (where one row is that hard, the others usually are too).
-    ``options.workers`` threads place people side by side (CP-SAT releases the GIL while it solves); a
-    person is solved against the rows placed when their turn starts.
+    still to place (at most ``construct_person_limit`` each). Each person's row is optimised for the
+    cover and requests within that share; where the share is too short for that, or the optimisation
+    finds no row in it, the person gets the first feasible row :func:`_first_row` finds, and once an
+    optimisation has found nothing so do all the people after them (where one row is that hard, the
+    others usually are too). ``options.workers`` threads place people side by side (CP-SAT
+    releases the GIL while it solves); a person is solved against the rows placed when their turn starts.
     """
     roster: Roster = {}
     people = len(instance.staff)
@@ -170,17 +202,17 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
                 return
             cells = [(p, d) for d in range(instance.horizon)]
             share = (budget - clock.elapsed()) * options.workers / left
-            limit = min(options.construct_person_limit, max(0.05, share))
+            limit = min(options.construct_person_limit, share)
             seed = options.seed + thread
             result = None
-            if not feasibility_only.is_set():
+            if limit >= MIN_OPTIMISED_ROW_S and not feasibility_only.is_set():
                 sub = build_model(instance, cells, current)
                 result = solve(instance, sub, current, limit, workers=1, seed=seed, parameters=STRONG_LP)
                 if result.roster is None:
-                    feasibility_only.set()  # the rows are hard to find here: from now on, any feasible row
+                    feasibility_only.set()
             if result is None or result.roster is None:
-                result = _first_feasible_row(instance, cells, current, clock.remaining(), seed)
-            if result.roster is None:
+                result = _first_row(instance, cells, current, clock, seed)
+            if result is None:
                 failed.set()
                 return
             person = instance.staff[p].id

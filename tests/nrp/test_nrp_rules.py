@@ -67,6 +67,25 @@ def test_min_rest_between_shifts_becomes_forbidden_successions():
     assert solver.boolean_value(shifts_by_day[1]["evening"])
 
 
+@pytest.mark.parametrize(
+    "today, tomorrow, allowed",
+    [("late", "early", False), ("night", "early", False), ("night", "late", False), ("late", "late", True),
+     ("early", "early", True), ("late", "night", True), ("early", "night", True)],
+)
+def test_kinds_that_forbid_the_same_followers_share_one_constraint(today, tomorrow, allowed):
+    # late and night both forbid an early shift next day; night also forbids late (its own group)
+    kinds = ("early", "late", "night")
+    forbidden = {"late": {"early"}, "night": {"early", "late"}, "early": set()}
+    model = cp_model.CpModel()
+    shifts_by_day, _ = volunteer(model, 2, kinds=kinds)
+    rules.add_forbidden_successions(model, shifts_by_day, forbidden)
+    model.add(shifts_by_day[0][today] == 1)
+    model.add(shifts_by_day[1][tomorrow] == 1)
+    solver = cp_model.CpSolver()
+    status = solver.solve(model)
+    assert (status == cp_model.OPTIMAL) == allowed, solver.status_name(status)
+
+
 def test_max_weekends_in_a_period():
     model = cp_model.CpModel()
     _, worked = volunteer(model, 14)
