@@ -322,6 +322,9 @@ async def test_a_planned_shift_cannot_be_declined_after_the_cut_off(client):
     assert refused.status_code == 409, refused.text
     assert refused.json()["detail"] == (f"这是协会为您安排的班次，距开始已不足 {hours:g} 小时，无法在此婉拒。"
                                         "如果您不能前来，请告知您的协调员。")
+    mine = (await declining.get("/my/shifts")).text
+    assert "已过婉拒截止时间" in page_text(mine)
+    assert f'action="/shifts/{soon.id}/leave"' not in mine  # no decline button that would only be refused
     page = await post_form(declining, f"/shifts/{soon.id}/leave", {"next": "/my/shifts"})
     assert page.status_code == 409 and "无法在此婉拒" in page_text(page.text)
     assert (await _assignments(), await PointsEntry.count()) == before

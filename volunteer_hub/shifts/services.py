@@ -440,6 +440,14 @@ class CancelResult:
     promoted_volunteer_id: int | None
 
 
+PLANNED_SOURCES = ("solver", "manual")  # assignments the association made, as opposed to sign-ups
+
+
+def _after_cutoff(starts_at: dt.datetime, now: dt.datetime) -> bool:
+    """Leaving now would be a late cancellation (``CANCEL_CUTOFF_HOURS`` before the start)."""
+    return starts_at - now < dt.timedelta(hours=get_settings().cancel_cutoff_hours)
+
+
 async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
     """Leave a shift (or its waitlist). Later than the cut-off it is recorded as late; a freed seat
     goes to the first person on the waitlist who may still take it."""
@@ -457,9 +465,8 @@ async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
         now = local_now()
         if row["starts_at"] <= now:
             raise ValidationFailed(_("This shift has started or is over; it can no longer be cancelled."))
-        cutoff = dt.timedelta(hours=get_settings().cancel_cutoff_hours)
-        late = assignment.status == CONFIRMED and row["starts_at"] - now < cutoff
-        if late and assignment.source in ("solver", "manual"):
+        late = assignment.status == CONFIRMED and _after_cutoff(row["starts_at"], now)
+        if late and assignment.source in PLANNED_SOURCES:
             # A planned shift is declined before the cut-off; after it the coordinator must find
             # someone else, so the volunteer is asked to tell them rather than drop out here.
             raise Conflict(_("The association planned you on this shift, and it starts in less than %(h)s hours, so it can no longer be declined here. Please tell your coordinator if you cannot come.",
@@ -614,6 +621,9 @@ class MyShift:
     source: str
     late_cancellation: bool
     waitlist_position: int | None = None
+    # A planned shift can be declined only before the cut-off (see cancel_sign_up).
+    can_decline: bool = False
+    too_late_to_decline: bool = False
 
 
 async def my_shifts(user: User, include_past_days: int = 30) -> list[MyShift]:
@@ -626,10 +636,14 @@ async def my_shifts(user: User, include_past_days: int = 30) -> list[MyShift]:
     shift_rows = {row["id"]: row for row in await Shift.select().where(Shift.id.is_in(shift_ids or [-1]))}
     cards = {card.id: card for card in _cards(list(shift_rows.values()), await _counts(shift_ids))}
     result = []
+    now = local_now()
     for row in rows:
         position = await waitlist_position(row["id"]) if row["status"] == WAITLISTED else None
+        planned = row["status"] == CONFIRMED and row["source"] in PLANNED_SOURCES
+        late = _after_cutoff(shift_rows[row["shift"]]["starts_at"], now)
         result.append(MyShift(shift=cards[row["shift"]], status=row["status"], source=row["source"],
-                              late_cancellation=row["late_cancellation"], waitlist_position=position))
+                              late_cancellation=row["late_cancellation"], waitlist_position=position,
+                              can_decline=planned and not late, too_late_to_decline=planned and late))
     result.sort(key=lambda item: item.shift.starts_at)
     return result
 
