@@ -210,8 +210,9 @@ def render(
     lines += [
         "",
         "Search (`scheduler/nrp/search.py`): a first roster placed person by person, each row solved by CP-SAT "
-        "against the rows already placed (where that fails within the person's share of 30% of the time limit, "
-        "any feasible row, found by maximising minutes); then large-neighbourhood search around costly items of the "
+        "against the rows already placed within the person's share of 30% of the time limit (where the share is "
+        "under 0.2 s, or that finds nothing, the person's first feasible row: the cover objective, then maximised "
+        "minutes, with quick CP-SAT settings, then maximised minutes with the strong LP); then large-neighbourhood search around costly items of the "
         "incumbent (a cover shortfall or excess, a request not granted: the people who could change it and a "
         "few others, over one to four weeks), each neighbourhood re-solved by CP-SAT with the incumbent as hint; "
         "alongside, when the full model has at most 20,000 shift variables, one thread solves the full model "
