@@ -137,7 +137,8 @@ async def measure(url: str) -> None:
         await create_user(login="benchmanager", password="Bench2026pass", role="manager", display_name="基准管理员")
     transport = httpx.ASGITransport(app=app)
     for login, paths in (("13000004321", ("/leaderboard?board=volunteers&period=quarter",
-                                          "/api/leaderboard?board=volunteers&period=quarter", "/my/hours", "/api/my/hours")),
+                                          "/api/leaderboard?board=volunteers&period=quarter", "/my/hours", "/api/my/hours",
+                                          "/profile", "/api/me/profile")),
                          ("benchmanager", ("/leaderboard?board=units&period=quarter",
                                            "/api/leaderboard?board=grids&period=year"))):
         async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as client:
