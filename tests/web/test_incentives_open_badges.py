@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from shift_support import make_shift, make_volunteer, volunteer_client
 from support import api, log_in, make_reference_data, make_staff, page_text
 
-from volunteer_hub.incentives.services import BADGES
+from volunteer_hub.incentives.services import BADGES, recipient_identity
 from volunteer_hub.shifts.tables import Assignment
 
 CONTEXT = "https://w3id.org/openbadges/v2"
@@ -47,8 +47,12 @@ async def test_exported_badges_resolve_to_assertion_badge_class_and_issuer(clien
     issued = dt.datetime.fromisoformat(assertion["issuedOn"].replace("Z", "+00:00"))
     assert abs(dt.datetime.now(dt.timezone.utc) - issued) < dt.timedelta(minutes=5)
     recipient = assertion["recipient"]
-    assert recipient["type"] == "telephone" and recipient["hashed"] is True and recipient["salt"]
-    assert recipient["identity"] == "sha256$" + hashlib.sha256(f"+86{volunteer.phone}{recipient['salt']}".encode()).hexdigest()
+    assert recipient["type"] == "url" and recipient["hashed"] is True and recipient["salt"]
+    identity = recipient_identity(volunteer.id, str(client.base_url).rstrip("/"))
+    assert recipient["identity"] == "sha256$" + hashlib.sha256(f"{identity}{recipient['salt']}".encode()).hexdigest()
+    # The phone number cannot be recovered by hashing candidates with the published salt.
+    for form in (volunteer.phone, f"+86{volunteer.phone}"):
+        assert recipient["identity"] != "sha256$" + hashlib.sha256(f"{form}{recipient['salt']}".encode()).hexdigest()
     assert volunteer.phone not in str(assertion)
 
     badge = await _follow(client, assertion["badge"])

@@ -330,14 +330,17 @@ def grant_id_from(token: str) -> int:
     return grant_id
 
 
-def telephone_identity(phone: str) -> str:
-    """The phone number in E.164 form (mainland numbers are stored without the +86)."""
-    return phone if phone.startswith("+") else f"+86{phone}"
+def recipient_identity(volunteer_id: int, base_url: str) -> str:
+    """The volunteer's identity in their badges: an address that only this server can make (an HMAC of
+    their id under SECRET_KEY). Not the phone number: a salted hash of a mainland mobile number is
+    undone by trying the few billion possible numbers, and the salt is published with the hash."""
+    tag = hmac.new(get_settings().secret_key.encode(), f"badge-recipient:{volunteer_id}".encode(), hashlib.sha256)
+    return f"{base_url}/api/badges/recipients/{tag.hexdigest()[:32]}"
 
 
-def hashed_identity(phone: str, salt: str) -> str:
+def hashed_identity(identity: str, salt: str) -> str:
     """Open Badges' hashed recipient: sha256 of the identity followed by the salt."""
-    return "sha256$" + hashlib.sha256(f"{telephone_identity(phone)}{salt}".encode()).hexdigest()
+    return "sha256$" + hashlib.sha256(f"{identity}{salt}".encode()).hexdigest()
 
 
 def _salt(grant_id: int) -> str:
@@ -346,14 +349,16 @@ def _salt(grant_id: int) -> str:
 
 async def open_badge_assertion(grant_id: int, base_url: str) -> dict:
     """One grant as an Open Badges 2.0 Assertion (hosted verification: its id is where it lives). The
-    recipient is the volunteer's phone number, hashed with a salt, so the JSON does not show it."""
-    row = await BadgeGrant.select(BadgeGrant.id, BadgeGrant.badge, BadgeGrant.granted_at, BadgeGrant.evidence,
-                                  BadgeGrant.volunteer.phone.as_alias("phone")).where(BadgeGrant.id == grant_id).first()
+    recipient is the volunteer's opaque recipient address (:func:`recipient_identity`), hashed with a
+    salt; nothing in the JSON leads to their phone number."""
+    row = await BadgeGrant.select(BadgeGrant.id, BadgeGrant.badge, BadgeGrant.granted_at, BadgeGrant.volunteer
+                                  ).where(BadgeGrant.id == grant_id).first()
     if row is None or row["badge"] not in BADGES_BY_CODE:
         raise NotFound(_("No such badge."))
     salt = _salt(row["id"])
+    identity = recipient_identity(row["volunteer"], base_url)
     return {"@context": OPEN_BADGES_CONTEXT, "type": "Assertion", "id": assertion_url(base_url, row["id"]),
-            "recipient": {"type": "telephone", "hashed": True, "salt": salt, "identity": hashed_identity(row["phone"], salt)},
+            "recipient": {"type": "url", "hashed": True, "salt": salt, "identity": hashed_identity(identity, salt)},
             "badge": badge_class_url(base_url, row["badge"]), "verification": {"type": "hosted"},
             "issuedOn": row["granted_at"].astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")}
 
