@@ -127,6 +127,21 @@ async def test_the_counter_adds_up_under_concurrency(tmp_path):
     assert int(await store.get("key")) == 40
 
 
+async def test_refused_attempts_do_not_prolong_the_lock_out(tmp_path):
+    from litestar.stores.file import FileStore
+
+    from volunteer_hub.accounts.throttle import LOCKOUT_SECONDS, LoginThrottle
+
+    throttle = LoginThrottle(FileStore(tmp_path / "counts", create_directories=True))
+    assert all([await throttle.begin_attempt("manager1", "10.0.0.1") for _ in range(MAX_FAILURES_PER_LOGIN)])
+    assert 0 < await throttle.store.expires_in("login:manager1") <= LOCKOUT_SECONDS
+    # As if most of the lock-out had passed: 100 s are left.
+    await throttle.store.set("login:manager1", str(MAX_FAILURES_PER_LOGIN), expires_in=100)
+    assert not await throttle.begin_attempt("manager1", "10.0.0.1")
+    assert await throttle.count("login:manager1") == MAX_FAILURES_PER_LOGIN
+    assert 0 < await throttle.store.expires_in("login:manager1") <= 100
+
+
 async def test_the_counter_adds_up_under_concurrency_in_redis(tmp_path):
     server = shutil.which("redis-server")
     if server is None:
@@ -155,6 +170,9 @@ async def test_the_counter_adds_up_under_concurrency_in_redis(tmp_path):
         throttle = LoginThrottle(store)
         allowed = await asyncio.gather(*(throttle.begin_attempt("manager1", "10.0.0.1") for _ in range(12)))
         assert allowed.count(True) == 5 and await throttle.count("login:manager1") == 5
+        await connection.expire(store._make_key("login:manager1"), 100)  # as if most of the lock-out had passed
+        assert not await throttle.begin_attempt("manager1", "10.0.0.1")
+        assert 0 < await connection.ttl(store._make_key("login:manager1")) <= 100
         await connection.aclose()
     finally:
         process.terminate()

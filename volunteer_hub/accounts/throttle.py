@@ -7,7 +7,8 @@ serialises the read-then-write within the one app process that uses a file store
 failures are never undercounted. A login's attempts are counted *before* the password is checked,
 so a burst of parallel guesses at one account cannot slip past its limit before the first failure
 is written; a success clears them. An address counts failures only (many people behind one address
-may log in at once)."""
+may log in at once), after the password check, so a burst of parallel guesses at many logins from one
+address can pass its limit by the size of the burst; each login stays capped at its own limit."""
 
 from __future__ import annotations
 
@@ -29,30 +30,29 @@ def _lock_for(store: Store) -> asyncio.Lock:
     return _locks.setdefault(asyncio.get_running_loop(), {}).setdefault(name, asyncio.Lock())
 
 
-async def add(store: Store, key: str, delta: int, expires_in: int = LOCKOUT_SECONDS) -> int:
-    """Add ``delta`` to the count under ``key`` (missing counts as 0) in one atomic step; the new count."""
+async def add(store: Store, key: str, delta: int) -> int:
+    """Add ``delta`` to the count under ``key`` (missing counts as 0) in one atomic step; the new count.
+    A count expires LOCKOUT_SECONDS after it was first made; later changes never move that, so a
+    lock-out ends when its message says however often someone retries."""
     from litestar.stores.redis import RedisStore
 
     if isinstance(store, RedisStore):
         async with store._redis.pipeline(transaction=True) as pipe:  # MULTI ... EXEC
             pipe.incrby(store._make_key(key), delta)
-            pipe.expire(store._make_key(key), expires_in)
-            count, _ = await pipe.execute()
+            pipe.expire(store._make_key(key), LOCKOUT_SECONDS, nx=True)  # only a new count gets an expiry
+            count = (await pipe.execute())[0]
         return int(count)
     async with _lock_for(store):
         value = await store.get(key)
         count = (int(value) if value is not None else 0) + delta
-        await store.set(key, str(count), expires_in=expires_in)
+        remaining = await store.expires_in(key) if value is not None else None
+        await store.set(key, str(count), expires_in=remaining or LOCKOUT_SECONDS)
         return count
 
 
 class LoginThrottle:
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    @staticmethod
-    def _keys(login: str, address: str) -> list[tuple[str, int]]:
-        return [(f"login:{login}", MAX_FAILURES_PER_LOGIN), (f"address:{address}", MAX_FAILURES_PER_ADDRESS)]
 
     async def count(self, key: str) -> int:
         value = await self.store.get(key)
@@ -65,7 +65,7 @@ class LoginThrottle:
         if await self.count(f"address:{address}") >= MAX_FAILURES_PER_ADDRESS:
             return False
         if await add(self.store, f"login:{login}", 1) > MAX_FAILURES_PER_LOGIN:
-            await add(self.store, f"login:{login}", -1)  # a refused attempt does not prolong the lock-out
+            await add(self.store, f"login:{login}", -1)  # a refused attempt is not counted
             return False
         return True
 
@@ -76,9 +76,3 @@ class LoginThrottle:
     async def succeeded(self, login: str) -> None:
         """The attempt was right: the login starts afresh."""
         await self.store.delete(f"login:{login}")
-
-    async def is_locked(self, login: str, address: str) -> bool:
-        for key, limit in self._keys(login, address):
-            if await self.count(key) >= limit:
-                return True
-        return False
