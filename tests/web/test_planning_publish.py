@@ -325,6 +325,8 @@ async def test_a_planned_shift_cannot_be_declined_after_the_cut_off(client):
     mine = (await declining.get("/my/shifts")).text
     assert "已过婉拒截止时间" in page_text(mine)
     assert f'action="/shifts/{soon.id}/leave"' not in mine  # no decline button that would only be refused
+    detail = (await declining.get(f"/shifts/{soon.id}")).text
+    assert "已过婉拒截止时间" in page_text(detail) and f'action="/shifts/{soon.id}/leave"' not in detail
     page = await post_form(declining, f"/shifts/{soon.id}/leave", {"next": "/my/shifts"})
     assert page.status_code == 409 and "无法在此婉拒" in page_text(page.text)
     assert (await _assignments(), await PointsEntry.count()) == before

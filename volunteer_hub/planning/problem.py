@@ -30,7 +30,16 @@ from volunteer_hub.clock import at_minute, local_now
 from volunteer_hub.planning.tables import ORIGIN_MANUAL, PlanProposal
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.schools.tables import Crossing
-from volunteer_hub.shifts.tables import CANCELLED, CONFIRMED, ENDED_BY_PUBLICATION, SHIFT_OPEN, Assignment, Shift, TeamBooking
+from volunteer_hub.shifts.tables import (
+    CANCELLED,
+    CONFIRMED,
+    ENDED_BY_PUBLICATION,
+    PLANNED_SOURCES,
+    SHIFT_OPEN,
+    Assignment,
+    Shift,
+    TeamBooking,
+)
 from volunteer_hub.volunteers.services import ADULT_AGE
 from volunteer_hub.volunteers.tables import (
     AvailabilityWindow,
@@ -43,7 +52,6 @@ from volunteer_hub.volunteers.tables import (
 )
 
 LEAD_SKILL = "lead"
-PLANNED_SOURCES = ("solver", "manual")  # assignments that planning owns (publish replaces them)
 # A re-solve weighs each change to the published schedule above a fair share's excess (400) and
 # below a seat short of ideal (5,000): it fills seats, but does not reshuffle people for small gains.
 RESOLVE_WEIGHTS = Weights(stability=1_000)

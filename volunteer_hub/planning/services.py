@@ -23,7 +23,7 @@ from volunteer_hub.db import for_update, is_unique_violation, write_transaction
 from volunteer_hub.errors import Conflict, DomainError, NotFound, ValidationFailed
 from volunteer_hub.i18n import gettext as _
 from volunteer_hub.notifications.services import notify
-from volunteer_hub.planning.problem import PLANNED_SOURCES, Scope, input_signature, planned_assignments, scope_from_text
+from volunteer_hub.planning.problem import Scope, input_signature, planned_assignments, scope_from_text
 from volunteer_hub.planning.tables import (
     ACTIVE_RUN_STATES,
     ORIGIN_MANUAL,
@@ -43,7 +43,16 @@ from volunteer_hub.planning.worker import fail_stale_runs_now, queue_wait_s, utc
 from volunteer_hub.reference.tables import Grid
 from volunteer_hub.schools.tables import School
 from volunteer_hub.shifts.services import shift_when
-from volunteer_hub.shifts.tables import CANCELLED, CONFIRMED, ENDED_BY_PUBLICATION, SHIFT_OPEN, WAITLISTED, Assignment, Shift
+from volunteer_hub.shifts.tables import (
+    CANCELLED,
+    CONFIRMED,
+    ENDED_BY_PUBLICATION,
+    PLANNED_SOURCES,
+    SHIFT_OPEN,
+    WAITLISTED,
+    Assignment,
+    Shift,
+)
 from volunteer_hub.sites.tables import Site
 from volunteer_hub.volunteers.services import ADULT_AGE
 from volunteer_hub.volunteers.tables import AvailabilityWindow, UnavailableDate, Volunteer, VolunteerSkill

@@ -27,6 +27,7 @@ from volunteer_hub.shifts.tables import (
     ENDED_BY_SHIFT_CANCELLED,
     ENDED_BY_VOLUNTEER,
     CONFIRMED,
+    PLANNED_SOURCES,
     SHIFT_CANCELLED,
     SHIFT_OPEN,
     WAITLISTED,
@@ -440,9 +441,6 @@ class CancelResult:
     promoted_volunteer_id: int | None
 
 
-PLANNED_SOURCES = ("solver", "manual")  # assignments the association made, as opposed to sign-ups
-
-
 def _after_cutoff(starts_at: dt.datetime, now: dt.datetime) -> bool:
     """Leaving now would be a late cancellation (``CANCEL_CUTOFF_HOURS`` before the start)."""
     return starts_at - now < dt.timedelta(hours=get_settings().cancel_cutoff_hours)
@@ -621,6 +619,7 @@ class MyShift:
     source: str
     late_cancellation: bool
     waitlist_position: int | None = None
+    planned: bool = False  # made by the association (solver or by hand), not a sign-up
     # A planned shift can be declined only before the cut-off (see cancel_sign_up).
     can_decline: bool = False
     too_late_to_decline: bool = False
@@ -643,6 +642,7 @@ async def my_shifts(user: User, include_past_days: int = 30) -> list[MyShift]:
         late = _after_cutoff(shift_rows[row["shift"]]["starts_at"], now)
         result.append(MyShift(shift=cards[row["shift"]], status=row["status"], source=row["source"],
                               late_cancellation=row["late_cancellation"], waitlist_position=position,
+                              planned=row["source"] in PLANNED_SOURCES,
                               can_decline=planned and not late, too_late_to_decline=planned and late))
     result.sort(key=lambda item: item.shift.starts_at)
     return result
@@ -724,6 +724,8 @@ class ShiftView:
     may_manage: bool
     team_slots: int
     my_waitlist_position: int | None = None
+    # The association planned the viewer on it and the cut-off has passed: it cannot be declined here.
+    too_late_to_decline: bool = False
     people: list[dict] = field(default_factory=list)
 
 
@@ -748,6 +750,8 @@ async def shift_view(user: User, shift_id: int) -> ShiftView:
         if mine is not None:
             card.my_status = mine.status
             view.my_waitlist_position = await waitlist_position(mine.id)
+            view.too_late_to_decline = (mine.status == CONFIRMED and mine.source in PLANNED_SOURCES
+                                        and _after_cutoff(row["starts_at"], local_now()))
         home = await Volunteer.select(Volunteer.home_grid.latitude.as_alias("lat"),
                                       Volunteer.home_grid.longitude.as_alias("lon")).where(Volunteer.id == volunteer.id).first()
         card.distance_km = round(distance_km(home["lat"], home["lon"], row["latitude"], row["longitude"]), 1)

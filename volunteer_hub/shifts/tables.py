@@ -21,6 +21,7 @@ CONFIRMED = "confirmed"
 WAITLISTED = "waitlisted"
 CANCELLED = "cancelled"
 ASSIGNMENT_SOURCES = ("self", "solver", "manual")
+PLANNED_SOURCES = ("solver", "manual")  # assignments the association made (planning owns them), not sign-ups
 
 
 class Shift(Table):
