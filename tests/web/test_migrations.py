@@ -69,7 +69,7 @@ _POSTGRES_TYPES = {"timestamp without time zone": "timestamp", "timestamp with t
 
 
 async def postgres_schema(url: str) -> tuple[dict[str, dict[str, Column]], set[str]]:
-    """Every table's columns, and every index name (apart from primary keys)."""
+    """Every table's columns, and the names of every index (apart from primary keys), trigger and function."""
     import asyncpg
 
     connection = await asyncpg.connect(url)
@@ -82,6 +82,10 @@ async def postgres_schema(url: str) -> tuple[dict[str, dict[str, Column]], set[s
         )
         indexes = {row["indexname"] for row in await connection.fetch(
             "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%_pkey'")}
+        indexes |= {f"trigger {row['tgname']}" for row in await connection.fetch(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+        indexes |= {f"function {row['proname']}" for row in await connection.fetch(
+            "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'")}
     finally:
         await connection.close()
     schema: dict[str, dict[str, Column]] = {}
@@ -106,6 +110,7 @@ def sqlite_schema(path: Path) -> tuple[dict[str, dict[str, Column]], set[str]]:
         }
         indexes = {row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%'")}
+        indexes |= {f"trigger {row[0]}" for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     return schema, indexes
 
 
@@ -157,11 +162,17 @@ def test_migrations_round_trip_and_match_the_models(empty_database_url):
     schema, indexes = read_schema()
     assert _differences(schema, expected) == [], "tables differ from their models: run `piccolo migrations new`"
     assert set(schema) - set(expected) - BOOKKEEPING == set(), "tables that no model describes"
-    assert indexes, "the raw migrations' unique indexes are missing"
+    # What the raw migrations make besides tables: multi-column unique indexes and the ledger's
+    # append-only triggers (on PostgreSQL with their function).
+    assert {"uq_assignment_live", "uq_bell_schedule_day", "uq_volunteer_calendar_token"} <= indexes, indexes
+    if ENGINE == "postgres":
+        assert {"trigger points_entry_no_update_or_delete", "function points_entry_append_only"} <= indexes, indexes
+    else:
+        assert {"trigger points_entry_no_update", "trigger points_entry_no_delete"} <= indexes, indexes
     piccolo(["migrations", "backwards", "volunteer_hub", "--migration_id=all", "--auto_agree"], url)
     after, left_indexes = read_schema()
     assert set(after) - BOOKKEEPING == set(), f"tables left after migrating backwards: {set(after) - BOOKKEEPING}"
-    assert left_indexes == set(), f"indexes left after migrating backwards: {left_indexes}"
+    assert left_indexes == set(), f"indexes, triggers or functions left after migrating backwards: {left_indexes}"
     piccolo(["migrations", "forwards", "all"], url)
     again, indexes_again = read_schema()
     assert _differences(again, expected) == [] and set(again) - BOOKKEEPING == set(expected)
