@@ -37,10 +37,11 @@ run: demo
 # Three pytest passes side by side (they share nothing: each has its own var/ directory and
 # database): the tests that need no database, every database test on SQLite, and every database test
 # again on PostgreSQL. The two background passes' output is shown when all have ended; the target
-# fails if any pass fails.
+# fails if any pass fails. The no-database pass (solver tests, CPU-bound) runs at a lower priority:
+# the two database passes are the longest, and it fills the time they spend waiting.
 test: install-test
 	@mkdir -p var
-	@$(BIN)/pytest -m "not db" > var/test-no-database.log 2>&1 & plain_pass=$$!; \
+	@nice -n 10 $(BIN)/pytest -m "not db" > var/test-no-database.log 2>&1 & plain_pass=$$!; \
 	VH_TEST_DB=postgres $(BIN)/pytest -m db > var/test-postgres.log 2>&1 & postgres_pass=$$!; \
 	echo "== SQLite pass (the no-database and PostgreSQL passes run beside it) =="; \
 	$(BIN)/pytest -m db; sqlite_status=$$?; \
