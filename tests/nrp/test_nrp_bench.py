@@ -65,3 +65,17 @@ def test_runs_kept_in_json_are_merged_into_the_table(tmp_path, capsys):
     assert "| Instance1 | 607 |" in text
     assert "| Instance2 | 828 |" in text
     assert "instances 1-2" in text
+
+
+def test_a_table_of_all_instances_and_both_limits_with_runs_missing_says_it_is_partial():
+    from scheduler.nrp.bench import Run, render
+
+    runs = [Run(instance=f"Instance{n}", time_limit=60.0, status="FEASIBLE", objective=1000, bound=None,
+                first_feasible_s=1.0, wall_s=60.0, load_before=1.0, checked=True) for n in range(1, 25)]
+    runs.append(Run(instance="Instance13", time_limit=600.0, status="FEASIBLE", objective=900, bound=None,
+                    first_feasible_s=1.0, wall_s=600.0, load_before=1.0, checked=True))
+    text = render(runs, list(range(1, 25)), [60.0, 600.0], {}, "command", "now", "machine")
+    assert "**Partial table**" in text and "23 of these runs not made yet" in text
+    full = runs + [Run(instance=f"Instance{n}", time_limit=600.0, status="FEASIBLE", objective=900, bound=None,
+                       first_feasible_s=1.0, wall_s=600.0, load_before=1.0, checked=True) for n in range(1, 25) if n != 13]
+    assert "Partial table" not in render(full, list(range(1, 25)), [60.0, 600.0], {}, "command", "now", "machine")
