@@ -17,7 +17,6 @@ from volunteer_hub.errors import ValidationFailed
 from volunteer_hub.i18n import gettext as _
 from volunteer_hub.reference.services import list_grids
 from volunteer_hub.schools.services import coordinator_school_id, slot_label, visible_schools
-from volunteer_hub.settings import get_settings
 from volunteer_hub.shifts import calendar, services
 from volunteer_hub.shifts.schemas import ShiftOut, shift_out
 from volunteer_hub.shifts.services import BrowseFilter, NeedsConfirmation
@@ -194,7 +193,7 @@ class ShiftPages(Controller):
         result = await services.cancel_sign_up(current_user(request), shift_id)
         if result.late:
             flash(request, _("You have left the shift. It was less than %(h)s hours before the start, so it is recorded as a late cancellation.",
-                             h=f"{get_settings().cancel_cutoff_hours:g}"), category="info")
+                             h=services.cutoff_hours_text()), category="info")
         else:
             flash(request, _("You have left the shift."), category="success")
         return Redirect(path=safe_next(form.text("next"), default="/my/shifts"), status_code=303)

@@ -441,9 +441,20 @@ class CancelResult:
     promoted_volunteer_id: int | None
 
 
+def cutoff_hours_text() -> str:
+    """``CANCEL_CUTOFF_HOURS`` as messages show it: 12, not 12.0."""
+    return f"{get_settings().cancel_cutoff_hours:g}"
+
+
 def _after_cutoff(starts_at: dt.datetime, now: dt.datetime) -> bool:
     """Leaving now would be a late cancellation (``CANCEL_CUTOFF_HOURS`` before the start)."""
     return starts_at - now < dt.timedelta(hours=get_settings().cancel_cutoff_hours)
+
+
+def _too_late_to_decline(status: str, source: str, starts_at: dt.datetime, now: dt.datetime) -> bool:
+    """A confirmed assignment the association made, past the cut-off: no longer declined by the
+    volunteer (the coordinator must find someone else), so it is refused rather than left late."""
+    return status == CONFIRMED and source in PLANNED_SOURCES and _after_cutoff(starts_at, now)
 
 
 async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
@@ -463,12 +474,10 @@ async def cancel_sign_up(user: User, shift_id: int) -> CancelResult:
         now = local_now()
         if row["starts_at"] <= now:
             raise ValidationFailed(_("This shift has started or is over; it can no longer be cancelled."))
-        late = assignment.status == CONFIRMED and _after_cutoff(row["starts_at"], now)
-        if late and assignment.source in PLANNED_SOURCES:
-            # A planned shift is declined before the cut-off; after it the coordinator must find
-            # someone else, so the volunteer is asked to tell them rather than drop out here.
+        if _too_late_to_decline(assignment.status, assignment.source, row["starts_at"], now):
             raise Conflict(_("The association planned you on this shift, and it starts in less than %(h)s hours, so it can no longer be declined here. Please tell your coordinator if you cannot come.",
-                             h=f"{get_settings().cancel_cutoff_hours:g}"))
+                             h=cutoff_hours_text()))
+        late = assignment.status == CONFIRMED and _after_cutoff(row["starts_at"], now)
         was_confirmed = assignment.status == CONFIRMED
         assignment.status = CANCELLED
         assignment.cancelled_by = ENDED_BY_VOLUNTEER
@@ -638,12 +647,12 @@ async def my_shifts(user: User, include_past_days: int = 30) -> list[MyShift]:
     now = local_now()
     for row in rows:
         position = await waitlist_position(row["id"]) if row["status"] == WAITLISTED else None
-        planned = row["status"] == CONFIRMED and row["source"] in PLANNED_SOURCES
-        late = _after_cutoff(shift_rows[row["shift"]]["starts_at"], now)
+        planned = row["source"] in PLANNED_SOURCES
+        too_late = _too_late_to_decline(row["status"], row["source"], shift_rows[row["shift"]]["starts_at"], now)
         result.append(MyShift(shift=cards[row["shift"]], status=row["status"], source=row["source"],
                               late_cancellation=row["late_cancellation"], waitlist_position=position,
-                              planned=row["source"] in PLANNED_SOURCES,
-                              can_decline=planned and not late, too_late_to_decline=planned and late))
+                              planned=planned, can_decline=planned and row["status"] == CONFIRMED and not too_late,
+                              too_late_to_decline=too_late))
     result.sort(key=lambda item: item.shift.starts_at)
     return result
 
@@ -750,8 +759,7 @@ async def shift_view(user: User, shift_id: int) -> ShiftView:
         if mine is not None:
             card.my_status = mine.status
             view.my_waitlist_position = await waitlist_position(mine.id)
-            view.too_late_to_decline = (mine.status == CONFIRMED and mine.source in PLANNED_SOURCES
-                                        and _after_cutoff(row["starts_at"], local_now()))
+            view.too_late_to_decline = _too_late_to_decline(mine.status, mine.source, row["starts_at"], local_now())
         home = await Volunteer.select(Volunteer.home_grid.latitude.as_alias("lat"),
                                       Volunteer.home_grid.longitude.as_alias("lon")).where(Volunteer.id == volunteer.id).first()
         card.distance_km = round(distance_km(home["lat"], home["lon"], row["latitude"], row["longitude"]), 1)
