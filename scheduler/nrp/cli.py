@@ -29,7 +29,7 @@ def run_nrp(argv: list[str]) -> int:
     parser.add_argument("--no-construct", action="store_true", help="skip the constructive first roster (for measurements)")
     parser.add_argument("--no-full-model", action="store_true", help="skip the full-model thread (for measurements)")
     parser.add_argument(
-        "--neighbourhoods", help="LNS neighbourhood kinds, comma-separated (people, window, targeted; for measurements)"
+        "--neighbourhoods", help="LNS neighbourhood kinds, comma-separated (people, window, targeted, people_targeted; for measurements)"
     )
     parser.add_argument("--log", action="store_true", help="print search progress")
     args = parser.parse_args(argv)

@@ -7,8 +7,9 @@ Why this shape: every hard rule of the benchmark is about one person, and cover 
    whenever every person on their own is, and already a fair greedy roster.
 2. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
    everyone else to the incumbent roster, and let CP-SAT re-optimise that neighbourhood starting from
-   the incumbent as a hint. The neighbourhood size adapts: it grows while neighbourhoods are solved to
-   optimality within the sub-solve limit and shrinks when they are not.
+   the incumbent as a complete hint. Each kind of neighbourhood has its own size, which grows while
+   its neighbourhoods are solved to optimality within the sub-solve limit and shrinks when they are
+   not; each thread takes mostly the kind that has lately gained the most per second.
 3. When the full model is small enough, one thread solves it with CP-SAT hinted with the first roster
    and the stronger LP relaxation (linearization level 2). Its solutions feed the incumbent, and it
    gives the lower bound and can prove optimality.
@@ -56,9 +57,11 @@ class SearchOptions:
     use_lns: bool = True
     use_construction: bool = True
     use_full_model: bool = True
-    # Measured (30 s, one LNS thread, load 4-6): targeted alone 1947 on Instance8 and 5918 on Instance12,
-    # against 2145 and 6147 with people+window+targeted and 2460 and 6141 with people+window.
-    neighbourhoods: tuple[str, ...] = ("targeted",)
+    # Which kinds pay differs by instance, so each LNS thread chooses among these by their recent gain
+    # (_KindChooser). Measured at 60 s (2 workers, idle machine) against targeted alone: Instance16
+    # 4046 -> 3435, Instance13 3854 -> 3642 (together with complete hints). Earlier, with incomplete
+    # hints, targeted alone had beaten people+window+targeted on Instance8 and Instance12.
+    neighbourhoods: tuple[str, ...] = ("targeted", "people_targeted", "people")
     lns_parameters: dict = field(default_factory=lambda: dict(STRONG_LP))
 
 
@@ -149,16 +152,46 @@ def _maximise_minutes(instance: Instance, sub: NrpModel) -> None:
     sub.model.maximize(sum(minutes[t] * var for (_, _, t), var in sub.shift_vars.items()))
 
 
-def _first_row(instance: Instance, cells: list[Cell], roster: Roster, clock: _Clock, seed: int):
-    """A feasible row for one person, the cheapest way that works: the cover objective with quick
-    settings, then maximised minutes with quick settings, then maximised minutes with the strong LP
-    for whatever time is left. Each stops at its first solution."""
-    attempts = (("cover", QUICK_ROW, QUICK_ROW_LIMIT), ("minutes", QUICK_ROW, QUICK_ROW_LIMIT), ("minutes", STRONG_LP, None))
-    for objective, parameters, limit in attempts:
+def few_kinds(instance: Instance, person) -> set[str]:
+    """One shift type of each length the person may work: the one they may work most often, then the
+    one forbidding the fewest followers. Any row over these types is a row of the whole problem, and
+    the total-minutes band can still be met (it depends on lengths only)."""
+    best: dict[int, tuple] = {}
+    for shift in instance.shifts:
+        allowed = person.max_shifts.get(shift.id, 0)
+        if allowed > 0:
+            key = (-allowed, len(shift.forbidden_next), shift.id)
+            if shift.minutes not in best or key < best[shift.minutes]:
+                best[shift.minutes] = key
+    return {key[2] for key in best.values()}
+
+
+# The ways _first_row tries, in order: (objective, one type per length only, CP-SAT settings, limit).
+# Measured on the first 20 people of Instance24 (5 s limit each, stop at the first row): the cover
+# objective over one type per length found 4 rows (4.0 s a person); maximised minutes over one type per
+# length found all 20 in 0.07 s a person, where over all 32 types a row took 0.4-3 s. On Instance22 (one
+# length, 232-234 days of 364) maximised minutes over one type found 2 of 5 rows in 5 s with these quick
+# settings or the defaults, and 5 of 5 (1.1 s a person, at most 2.6 s) with the strong LP.
+FIRST_ROW_STAGES = (
+    ("cover", False, QUICK_ROW, QUICK_ROW_LIMIT),
+    ("minutes", True, QUICK_ROW, QUICK_ROW_LIMIT),
+    ("minutes", True, STRONG_LP, 4.0),
+    ("minutes", False, QUICK_ROW, QUICK_ROW_LIMIT),
+    ("minutes", False, STRONG_LP, None),
+)
+
+
+def _first_row(instance: Instance, cells: list[Cell], roster: Roster, clock: _Clock, seed: int, first_stage: int = 0):
+    """A feasible row for one person, the cheapest way that works (:data:`FIRST_ROW_STAGES` from
+    ``first_stage`` on; each stops at its first solution). Returns (result, the stage that found it)."""
+    p = cells[0][0]
+    for stage in range(first_stage, len(FIRST_ROW_STAGES)):
+        objective, narrow, parameters, limit = FIRST_ROW_STAGES[stage]
         left = clock.remaining()
         if left <= 0:
             break
-        sub = build_model(instance, cells, roster)
+        kinds = {p: few_kinds(instance, instance.staff[p])} if narrow else None
+        sub = build_model(instance, cells, roster, kinds=kinds)
         if objective == "minutes":
             _maximise_minutes(instance, sub)
         result = solve(
@@ -166,8 +199,8 @@ def _first_row(instance: Instance, cells: list[Cell], roster: Roster, clock: _Cl
         )
         if result.roster is not None:
             result.objective = roster_objective(instance, result.roster)
-            return result
-    return None
+            return result, stage
+    return None, len(FIRST_ROW_STAGES)
 
 
 def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Roster | None:
@@ -188,6 +221,7 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
     queue = list(range(people))
     failed = threading.Event()
     feasibility_only = threading.Event()
+    first_stage = [0]  # the first stage of _first_row still worth trying
 
     def place(thread: int) -> None:
         while not failed.is_set():
@@ -211,7 +245,11 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
                 if result.roster is None:
                     feasibility_only.set()
             if result is None or result.roster is None:
-                result = _first_row(instance, cells, current, clock, seed)
+                # Where a stage found nothing for one person it is skipped for the people after them
+                # (they are usually alike): on Instance24 a failing stage cost 0.5 s a person.
+                result, stage = _first_row(instance, cells, current, clock, seed, first_stage=first_stage[0])
+                with lock:
+                    first_stage[0] = max(first_stage[0], stage)
             if result is None:
                 failed.set()
                 return
@@ -234,6 +272,9 @@ class _Neighbourhoods:
     * ``window``: more people over a window of one to four weeks.
     * ``targeted``: a window around one costly item of the incumbent (a cover shortfall or excess,
       or a request not granted), with people who could change it plus a few at random.
+    * ``people_targeted``: the people of ``targeted`` over the whole horizon. Where everyone's total
+      minutes allow little change (Instance16: exactly 35 shifts each), a shortfall is filled by
+      moving a worked day from another week, which no window of a few weeks can do.
     ``size`` is the number of cells to aim for; each kind keeps its own size, adapted by the worker.
     """
 
@@ -298,12 +339,43 @@ class _Neighbourhoods:
         if item is None:
             return self.choose(rng, roster, "window", size)
         day, involved = item
-        start, width = self._window(rng, centre=day)
+        if kind == "people_targeted":
+            start, width = 0, self.horizon
+        else:
+            start, width = self._window(rng, centre=day)
         count = max(2, min(self.people, round(size / width)))
         chosen = set(rng.sample(involved, min(len(involved), max(1, count // 2))))
         others = [p for p in range(self.people) if p not in chosen]
         chosen.update(rng.sample(others, min(len(others), count - len(chosen))))
         return [(p, d) for p in chosen for d in range(start, start + width)]
+
+
+class _KindChooser:
+    """Chooses the kind of the next neighbourhood: mostly the kind whose recent steps gained the most
+    objective per second, sometimes one at random. Which kind pays depends on the instance (measured
+    over 30 s from the same roster: on Instance16 four people over the whole horizon reached 3352
+    where targeted windows reached 3848-4040; on Instance13 targeted windows 4839 where five people
+    over the whole horizon reached 6007), and on the stage of the search."""
+
+    EXPLORE = 0.2  # share of steps that take a kind at random
+    MEMORY = 0.8  # weight of the past in the running gain rate
+
+    def __init__(self, kinds: tuple[str, ...], rng: random.Random):
+        self.kinds = kinds
+        self.rng = rng
+        self.rate: dict[str, float] = {}  # kind -> running objective gain per second; untried kinds go first
+
+    def pick(self) -> str:
+        untried = [kind for kind in self.kinds if kind not in self.rate]
+        if untried:
+            return untried[0]
+        if len(self.kinds) == 1 or self.rng.random() < self.EXPLORE:
+            return self.rng.choice(self.kinds)
+        return max(self.kinds, key=lambda kind: (self.rate[kind], self.rng.random()))
+
+    def record(self, kind: str, gain: float, seconds: float) -> None:
+        rate = gain / max(seconds, 0.01)
+        self.rate[kind] = rate if kind not in self.rate else self.MEMORY * self.rate[kind] + (1 - self.MEMORY) * rate
 
 
 def _lns_worker(
@@ -313,17 +385,21 @@ def _lns_worker(
     neighbourhoods = _Neighbourhoods(instance, options.neighbourhoods)
     max_cells = len(instance.staff) * instance.horizon
     sizes = {kind: float(options.initial_free_cells) for kind in options.neighbourhoods}
+    chooser = _KindChooser(options.neighbourhoods, rng)
     while not incumbent.stop.is_set():
         limit = min(options.subsolve_limit, clock.remaining())
         if limit <= 0.05:
             break
         start_roster, start_objective = incumbent.snapshot()
-        kind = rng.choice(options.neighbourhoods)
+        kind = chooser.pick()
         cells = neighbourhoods.choose(rng, start_roster, kind, int(sizes[kind]))
+        step_started = time.monotonic()
         sub = build_model(instance, cells, start_roster)
         result = solve(
             instance, sub, start_roster, limit, workers=1, seed=rng.randrange(1 << 30), hint=start_roster, parameters=options.lns_parameters
         )
+        gain = 0 if result.objective is None else max(0, start_objective - result.objective)
+        chooser.record(kind, gain, time.monotonic() - step_started)
         if result.status == "OPTIMAL":
             sizes[kind] = min(max_cells, sizes[kind] * 1.1)
         else:
