@@ -209,9 +209,9 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
     The construction gets ``construct_fraction`` of the time limit, shared evenly between the people
     still to place (at most ``construct_person_limit`` each). Each person's row is optimised for the
     cover and requests within that share; where the share is too short for that, or the optimisation
-    finds no row in it, the person gets the first feasible row :func:`_first_row` finds, and once an
-    optimisation has found nothing so do all the people after them (where one row is that hard, the
-    others usually are too). ``options.workers`` threads place people side by side (CP-SAT
+    finds no row in it, the person gets the first feasible row :func:`_first_row` finds, improved
+    with that row as a hint for what is left of the share, and once an optimisation has found nothing
+    on its own so do all the people after them (where one row is that hard, the others usually are too). ``options.workers`` threads place people side by side (CP-SAT
     releases the GIL while it solves); a person is solved against the rows placed when their turn starts.
     """
     roster: Roster = {}
@@ -247,9 +247,20 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
             if result is None or result.roster is None:
                 # Where a stage found nothing for one person it is skipped for the people after them
                 # (they are usually alike): on Instance24 a failing stage cost 0.5 s a person.
+                row_started = time.monotonic()
                 result, stage = _first_row(instance, cells, current, clock, seed, first_stage=first_stage[0])
                 with lock:
                     first_stage[0] = max(first_stage[0], stage)
+                # What is left of the person's share goes to improving that row, hinted with it: the
+                # optimisation that found nothing on its own now starts from a row.
+                left_of_share = min(limit, clock.remaining()) - (time.monotonic() - row_started)
+                if result is not None and left_of_share >= MIN_OPTIMISED_ROW_S:
+                    sub = build_model(instance, cells, current)
+                    better = solve(
+                        instance, sub, current, left_of_share, workers=1, seed=seed, hint=result.roster, parameters=STRONG_LP
+                    )
+                    if better.roster is not None and better.objective < result.objective:
+                        result = better
             if result is None:
                 failed.set()
                 return
