@@ -261,8 +261,9 @@ async def test_rollback_restores_an_earlier_version_with_who_published_what(clie
     rows = await PlanProposal.select().where(PlanProposal.run == second_run["id"]).order_by(PlanProposal.id)
     assert (await api(client, "DELETE", f"/api/plan/runs/{second_run['id']}/rows/{rows[0]['id']}")).status_code == 204
     newcomer = next(p for p in people if p.id not in {r["volunteer"] for r in rows})
-    assert (await api(client, "POST", f"/api/plan/runs/{second_run['id']}/rows",
-                      json={"shift_id": rows[0]["shift"], "phone": newcomer.phone})).status_code == 201
+    added = await api(client, "POST", f"/api/plan/runs/{second_run['id']}/rows",
+                      json={"shift_id": rows[0]["shift"], "phone": newcomer.phone})
+    assert added.status_code == 201, added.text
     published = await api(client, "POST", f"/api/plan/runs/{second_run['id']}/publish")
     assert published.status_code == 200 and published.json()["version"] == 2
     second = await _live_pairs()

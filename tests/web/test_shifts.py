@@ -105,6 +105,26 @@ async def test_sign_up_is_refused_with_a_reason_and_nothing_changes(client):
     assert await Assignment.count() == 1
 
 
+async def test_a_shift_past_midnight_is_inside_availability_when_both_days_cover_it(client):
+    """Windows end at midnight; a shift from 23:00 to 01:00 needs the evening of its day and the early
+    hours of the next. Whatever the time of day the test runs at."""
+    refs = await make_reference_data()
+    day = local_now().date() + dt.timedelta(days=3)
+    starts_at = dt.datetime.combine(day, dt.time(23, 0))
+    shift = await make_shift(refs, key="late", starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=2), day=day)
+    both = await make_volunteer(refs["grid"].id, "13900000001", always_available=False)
+    evening_only = await make_volunteer(refs["grid"].id, "13900000002", always_available=False)
+    for volunteer in (both, evening_only):
+        await AvailabilityWindow(volunteer=volunteer.id, weekday=day.weekday(), start_minute=22 * 60, end_minute=24 * 60).save()
+    await AvailabilityWindow(volunteer=both.id, weekday=(day.weekday() + 1) % 7, start_minute=0, end_minute=120).save()
+
+    taken = await api(await volunteer_client(client, both.phone), "POST", f"/api/shifts/{shift.id}/signup", json={})
+    assert taken.status_code == 201, taken.text
+    asked = await api(await volunteer_client(client, evening_only.phone), "POST", f"/api/shifts/{shift.id}/signup", json={})
+    assert asked.status_code == 409 and "confirm_outside_availability" in asked.json()["errors"]
+    assert await _statuses(shift.id) == [CONFIRMED]
+
+
 async def test_outside_availability_asks_first_then_signs_up(client):
     refs = await make_reference_data()
     shift = await make_shift(refs, starts_in=dt.timedelta(days=2), key="any")

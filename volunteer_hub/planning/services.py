@@ -54,7 +54,7 @@ from volunteer_hub.shifts.tables import (
     Shift,
 )
 from volunteer_hub.sites.tables import Site
-from volunteer_hub.volunteers.services import ADULT_AGE
+from volunteer_hub.volunteers.services import ADULT_AGE, is_available
 from volunteer_hub.volunteers.tables import AvailabilityWindow, UnavailableDate, Volunteer, VolunteerSkill
 
 MAX_PERIOD_DAYS = 31
@@ -705,13 +705,7 @@ async def _broken_rules(volunteer: dict, shift: dict, planned_shift_ids: list[in
     if len(same_week) + 1 > volunteer["max_shifts_per_week"] or \
             minutes + (shift["ends_at"] - shift["starts_at"]).total_seconds() / 60 > volunteer["max_minutes_per_week"]:
         broken.append(_("This goes over the volunteer's weekly maximum."))
-    start = shift["starts_at"].hour * 60 + shift["starts_at"].minute
-    end = start + int((shift["ends_at"] - shift["starts_at"]).total_seconds() // 60)
-    available = await AvailabilityWindow.exists().where(
-        (AvailabilityWindow.volunteer == volunteer["id"]) & (AvailabilityWindow.weekday == shift["day"].weekday())
-        & (AvailabilityWindow.start_minute <= start) & (AvailabilityWindow.end_minute >= end))
-    away = await UnavailableDate.exists().where((UnavailableDate.volunteer == volunteer["id"]) & (UnavailableDate.day == shift["day"]))
-    if not available or away:
+    if not await is_available(volunteer["id"], shift["starts_at"], shift["ends_at"]):
         broken.append(_("The shift is outside the volunteer's stated availability."))
     declined = await Assignment.exists().where((Assignment.shift == shift["id"]) & (Assignment.volunteer == volunteer["id"])
                                                & (Assignment.status == CANCELLED)

@@ -36,8 +36,8 @@ from volunteer_hub.shifts.tables import (
     TeamBooking,
 )
 from volunteer_hub.sites.tables import Site
-from volunteer_hub.volunteers.services import ADULT_AGE, volunteer_for_user
-from volunteer_hub.volunteers.tables import AvailabilityWindow, UnavailableDate, Volunteer, VolunteerSkill
+from volunteer_hub.volunteers.services import ADULT_AGE, is_available, volunteer_for_user
+from volunteer_hub.volunteers.tables import Volunteer, VolunteerSkill
 
 LIVE = (CONFIRMED, WAITLISTED)
 LEAD_SKILL = "lead"
@@ -254,16 +254,6 @@ async def _volunteer_skills(volunteer_id: int) -> set[str]:
         VolunteerSkill.volunteer == volunteer_id)}
 
 
-async def _within_availability(volunteer_id: int, shift: Shift) -> bool:
-    if await UnavailableDate.exists().where((UnavailableDate.volunteer == volunteer_id) & (UnavailableDate.day == shift.day)):
-        return False
-    start = shift.starts_at.hour * 60 + shift.starts_at.minute
-    end = start + int((shift.ends_at - shift.starts_at).total_seconds() // 60)
-    return await AvailabilityWindow.exists().where(
-        (AvailabilityWindow.volunteer == volunteer_id) & (AvailabilityWindow.weekday == shift.day.weekday())
-        & (AvailabilityWindow.start_minute <= start) & (AvailabilityWindow.end_minute >= end))
-
-
 async def _live_shifts_of(volunteer_id: int, statuses=LIVE) -> list[dict]:
     return await Assignment.select(
         Assignment.shift.id.as_alias("shift_id"), Assignment.shift.starts_at.as_alias("starts_at"),
@@ -327,7 +317,7 @@ async def sign_up(user: User, shift_id: int, confirm_outside_availability: bool 
             raise Conflict(_("You are already signed up for this shift."))
         if problem := await _rule_problem(volunteer, shift):
             raise ValidationFailed(problem)
-        if not confirm_outside_availability and not await _within_availability(volunteer.id, shift):
+        if not confirm_outside_availability and not await is_available(volunteer.id, shift.starts_at, shift.ends_at):
             raise NeedsConfirmation(
                 _("This shift is outside the times you said you are available. Sign up anyway?"),
                 {"confirm_outside_availability": _("Confirm to sign up anyway.")})

@@ -353,3 +353,30 @@ async def replace_availability(user: User, data: Availability) -> Availability:
             )
         await Volunteer.update({Volunteer.max_travel_km: data.max_travel_km}).where(Volunteer.id == volunteer_id)
     return await get_availability(user)
+
+
+MINUTES_A_DAY = 24 * 60
+
+
+async def is_available(volunteer_id: int, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
+    """The time lies inside the volunteer's weekly availability windows and on no date they marked
+    unavailable (the sign-up question and the planner's hand-made rows ask the same thing).
+
+    Windows are per weekday and end at midnight at the latest, so a shift that runs past midnight
+    must lie in a window on its own day (up to midnight) and in one on the next day (from midnight)."""
+    start = starts_at.hour * 60 + starts_at.minute
+    end = start + int((ends_at - starts_at).total_seconds() // 60)
+    day = starts_at.date()
+    parts = [(day, start, min(end, MINUTES_A_DAY))]
+    while end > MINUTES_A_DAY:
+        day, end = day + dt.timedelta(days=1), end - MINUTES_A_DAY
+        parts.append((day, 0, min(end, MINUTES_A_DAY)))
+    for part_day, part_start, part_end in parts:
+        if await UnavailableDate.exists().where((UnavailableDate.volunteer == volunteer_id) & (UnavailableDate.day == part_day)):
+            return False
+        if not await AvailabilityWindow.exists().where(
+            (AvailabilityWindow.volunteer == volunteer_id) & (AvailabilityWindow.weekday == part_day.weekday())
+            & (AvailabilityWindow.start_minute <= part_start) & (AvailabilityWindow.end_minute >= part_end)
+        ):
+            return False
+    return True
