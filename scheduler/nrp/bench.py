@@ -211,14 +211,18 @@ def render(
     lines += [
         "",
         "Search (`scheduler/nrp/search.py`): a first roster placed person by person, each row solved by CP-SAT "
-        "against the rows already placed within the person's share of 30% of the time limit (where the share is "
-        "under 0.2 s, or that finds nothing, the person's first feasible row: the cover objective, then maximised "
-        "minutes, with quick CP-SAT settings, then maximised minutes with the strong LP); then large-neighbourhood search around costly items of the "
-        "incumbent (a cover shortfall or excess, a request not granted: the people who could change it and a "
-        "few others, over one to four weeks), each neighbourhood re-solved by CP-SAT with the incumbent as hint; "
-        "alongside, when the full model has at most 20,000 shift variables, one thread solves the full model "
-        "for solutions and the bound, and switches to LNS if after 20% of the time its bound is below half the "
-        "incumbent. Rules are posted by the builders in `scheduler/rules.py`.",
+        "against the rows already placed within the person's share of 30% of the time limit; where the share is "
+        "under 0.2 s, or that finds nothing, the person's first feasible row (the cover objective with quick "
+        "CP-SAT settings; else maximised minutes over one shift type of each length; else over all types), "
+        "improved with itself as the hint for the rest of the share. Then large-neighbourhood search (LNS): "
+        "each step frees some cells (around a costly item of the incumbent, a cover shortfall or excess or a "
+        "request not granted, over one to four weeks; the people of such an item over the whole horizon; or "
+        "people at random over the whole horizon), fixes the rest, and re-solves with CP-SAT from the "
+        "incumbent as a complete hint; each thread takes mostly the kind that lately gained most per second. "
+        "Alongside, when the full model has at most 20,000 shift variables, one thread solves the full model "
+        "for solutions and the bound, and switches to LNS when, at a check every 20% of the time limit, its "
+        "bound is below half the incumbent or it found no improvement since the last check. Rules are posted "
+        "by the builders in `scheduler/rules.py`.",
     ]
     return "\n".join(lines) + "\n"
 
