@@ -100,7 +100,6 @@ def build_model(
         rules.add_min_run_length(model, [rules.negate(w) for w in worked], person.min_consecutive_days_off, exempt_boundary=True)
         rules.add_max_weekends(model, worked, person.max_weekends, first_weekday=0, name=person.id)
 
-
     costs: list = []
     constant = 0
     for kind, requests in (("on", instance.on_requests), ("off", instance.off_requests)):

@@ -211,8 +211,9 @@ def construct(instance: Instance, clock: _Clock, options: SearchOptions) -> Rost
     cover and requests within that share; where the share is too short for that, or the optimisation
     finds no row in it, the person gets the first feasible row :func:`_first_row` finds, improved
     with that row as a hint for what is left of the share, and once an optimisation has found nothing
-    on its own so do all the people after them (where one row is that hard, the others usually are too). ``options.workers`` threads place people side by side (CP-SAT
-    releases the GIL while it solves); a person is solved against the rows placed when their turn starts.
+    on its own so do all the people after them (where one row is that hard, the others usually are too).
+    ``options.workers`` threads place people side by side (CP-SAT releases the GIL while it solves); a
+    person is solved against the rows placed when their turn starts.
     """
     roster: Roster = {}
     people = len(instance.staff)
@@ -472,9 +473,11 @@ def _full_model_worker(
     finished = threading.Event()
 
     def probation() -> None:
-        period = options.full_model_probation * clock.limit
+        period = max(0.1, options.full_model_probation * clock.limit)  # a floor: no busy loop at 0
+        next_check = options.full_model_probation * clock.limit
         found_before = 0
-        while not finished.wait(max(0.0, period - (clock.elapsed() % period if period > 0 else 0.0))):
+        while not finished.wait(max(0.0, next_check - clock.elapsed())):
+            next_check += period
             with incumbent.lock:
                 found = sum(1 for _, _, source in incumbent.history if source == FULL_MODEL_SOURCE)
             _, best = incumbent.snapshot()

@@ -37,6 +37,7 @@ ADULT_AGE = 18
 MAX_SHIFTS_PER_WEEK = 14
 MAX_HOURS_PER_WEEK = 40
 MAX_TRAVEL_KM = 50
+MINUTES_A_DAY = 24 * 60
 
 
 def skill_label(skill: str) -> str:
@@ -354,8 +355,6 @@ async def replace_availability(user: User, data: Availability) -> Availability:
         await Volunteer.update({Volunteer.max_travel_km: data.max_travel_km}).where(Volunteer.id == volunteer_id)
     return await get_availability(user)
 
-
-MINUTES_A_DAY = 24 * 60
 
 
 async def is_available(volunteer_id: int, starts_at: dt.datetime, ends_at: dt.datetime) -> bool:
