@@ -142,3 +142,18 @@ def test_people_targeted_frees_whole_rows_including_someone_who_could_fix_a_cost
         people = {p for p, _ in cells}
         assert len(people) >= 2
         assert cells and set(cells) == {(p, d) for p in people for d in range(instance.horizon)}
+
+
+def test_days_frees_everyone_over_consecutive_days_around_a_costly_item():
+    path = DATA / "Instance3.txt"
+    instance = load_instance(path)
+    roster = construct(instance, _Clock(5), SearchOptions(time_limit=5))
+    neighbourhoods = _Neighbourhoods(instance, ("days",))
+    everyone = set(range(len(instance.staff)))
+    for size, width in ((1, 1), (len(everyone) * 3, 3)):
+        rng = random.Random(size)
+        for _ in range(5):
+            cells = neighbourhoods.choose(rng, roster, "days", size)
+            days = sorted({d for _, d in cells})
+            assert days == list(range(days[0], days[0] + width))
+            assert set(cells) == {(p, d) for p in everyone for d in days}
