@@ -310,8 +310,9 @@ class _Neighbourhoods:
                 for t in instance.allowed_shifts(person, d):
                     self.able.setdefault((d, t), []).append(p)
 
-    def _window(self, rng: random.Random, centre: int | None = None) -> tuple[int, int]:
-        width = min(rng.choice((7, 14, 21, 28)), self.horizon)
+    def _window(self, rng: random.Random, centre: int | None = None, width: int | None = None) -> tuple[int, int]:
+        """(start, width) of a window of ``width`` days (default: one to four weeks), holding ``centre``."""
+        width = min(width or rng.choice((7, 14, 21, 28)), self.horizon)
         if centre is None:
             start = rng.randrange(0, self.horizon - width + 1)
         else:
@@ -358,8 +359,7 @@ class _Neighbourhoods:
             return self.choose(rng, roster, "window", size)
         day, involved = item
         if kind == "days":
-            width = max(1, min(self.horizon, round(size / self.people)))
-            start = min(max(0, day - rng.randrange(width)), self.horizon - width)
+            start, width = self._window(rng, centre=day, width=max(1, round(size / self.people)))
             return [(p, d) for p in range(self.people) for d in range(start, start + width)]
         if kind == "people_targeted":
             start, width = 0, self.horizon

@@ -150,10 +150,18 @@ def test_days_frees_everyone_over_consecutive_days_around_a_costly_item():
     roster = construct(instance, _Clock(5), SearchOptions(time_limit=5))
     neighbourhoods = _Neighbourhoods(instance, ("days",))
     everyone = set(range(len(instance.staff)))
+    counts: dict[tuple[int, str], int] = {}
+    for (_, day), shift in roster.items():
+        counts[(day, shift)] = counts.get((day, shift), 0) + 1
+    costly_days = {cover.day for cover in instance.cover if counts.get((cover.day, cover.shift), 0) != cover.requirement}
+    costly_days |= {r.day for r in instance.on_requests if roster.get((r.employee, r.day)) != r.shift}
+    costly_days |= {r.day for r in instance.off_requests if roster.get((r.employee, r.day)) == r.shift}
+    assert costly_days
     for size, width in ((1, 1), (len(everyone) * 3, 3)):
         rng = random.Random(size)
         for _ in range(5):
             cells = neighbourhoods.choose(rng, roster, "days", size)
             days = sorted({d for _, d in cells})
             assert days == list(range(days[0], days[0] + width))
+            assert costly_days & set(days)
             assert set(cells) == {(p, d) for p in everyone for d in days}
