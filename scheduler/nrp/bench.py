@@ -217,7 +217,7 @@ def render(
         "improved with itself as the hint for the rest of the share. Then large-neighbourhood search (LNS): "
         "each step frees some cells (around a costly item of the incumbent, a cover shortfall or excess or a "
         "request not granted, over one to four weeks; the people of such an item over the whole horizon; "
-        "everyone over one or a few days around such an item; or people at random over the whole horizon), "
+        "everyone over one or a few days around such an item; everyone on such an item's day plus whole rows of people with unused minutes; or people at random over the whole horizon), "
         "fixes the rest, and re-solves with CP-SAT from the incumbent as a complete hint; each thread takes mostly the kind that lately gained most per second. "
         "Alongside, when the full model has at most 20,000 shift variables, one thread solves the full model "
         "for solutions and the bound, and switches to LNS when, at a check every 20% of the time limit, its "

@@ -165,3 +165,27 @@ def test_days_frees_everyone_over_consecutive_days_around_a_costly_item():
             assert days == list(range(days[0], days[0] + width))
             assert costly_days & set(days)
             assert set(cells) == {(p, d) for p in everyone for d in days}
+
+
+def test_cross_frees_everyone_on_a_costly_day_and_whole_rows_of_people_with_unused_minutes():
+    path = DATA / "Instance3.txt"
+    instance = load_instance(path)
+    roster = construct(instance, _Clock(5), SearchOptions(time_limit=5))
+    neighbourhoods = _Neighbourhoods(instance, ("cross",))
+    everyone = range(len(instance.staff))
+    minutes = {shift.id: shift.minutes for shift in instance.shifts}
+    unused = {p: instance.staff[p].max_total_minutes for p in everyone}
+    for (employee, _), shift in roster.items():
+        unused[neighbourhoods.person_index[employee]] -= minutes[shift]
+    rows_wanted = 3
+    size = len(instance.staff) + rows_wanted * instance.horizon
+    most_unused = sorted(unused.values(), reverse=True)[2 * rows_wanted - 1]  # rows come from the top six
+    rng = random.Random(5)
+    for _ in range(5):
+        cells = set(neighbourhoods.choose(rng, roster, "cross", size))
+        rows = {p for p in everyone if all((p, d) in cells for d in range(instance.horizon))}
+        assert len(rows) == rows_wanted
+        assert all(unused[p] >= most_unused for p in rows)
+        days = {d for p, d in cells if p not in rows}
+        assert len(days) == 1  # one whole column besides the rows
+        assert cells == {(p, d) for p in rows for d in range(instance.horizon)} | {(p, d) for p in everyone for d in days}
