@@ -91,6 +91,10 @@ class Instance:
         return {shift.id: shift for shift in self.shifts}
 
     @property
+    def minutes_by_shift(self) -> dict[str, int]:
+        return {shift.id: shift.minutes for shift in self.shifts}
+
+    @property
     def staff_by_id(self) -> dict[str, Staff]:
         return {person.id: person for person in self.staff}
 

@@ -58,7 +58,7 @@ def build_model(
     free = all_cells(instance) if free_cells is None else set(free_cells)
     model = cp_model.CpModel()
     shift_by_id = instance.shift_by_id
-    minutes = {shift.id: shift.minutes for shift in instance.shifts}
+    minutes = instance.minutes_by_shift
     forbidden_next = {shift.id: shift.forbidden_next for shift in instance.shifts}
     person_index = {person.id: p for p, person in enumerate(instance.staff)}
 

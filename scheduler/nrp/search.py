@@ -153,7 +153,7 @@ def _maximise_minutes(instance: Instance, sub: NrpModel) -> None:
     """Any feasible row, found by maximising the person's minutes: with the cover objective, or none,
     CP-SAT found no row for some people of Instance20 and Instance22 in 8-20 s; maximising minutes
     found one in 0.1-3 s (a row must reach its minimum total minutes, often a narrow band)."""
-    minutes = {shift.id: shift.minutes for shift in instance.shifts}
+    minutes = instance.minutes_by_shift
     sub.model.clear_objective()
     sub.model.maximize(sum(minutes[t] * var for (_, _, t), var in sub.shift_vars.items()))
 
@@ -310,7 +310,7 @@ class _Neighbourhoods:
         self.horizon = instance.horizon
         index = {person.id: p for p, person in enumerate(instance.staff)}
         self.person_index = index
-        self.minutes = {shift.id: shift.minutes for shift in instance.shifts}
+        self.minutes = instance.minutes_by_shift
         # who may work shift t on day d
         self.able: dict[tuple[int, str], list[int]] = {}
         for p, person in enumerate(instance.staff):
@@ -376,7 +376,7 @@ class _Neighbourhoods:
             count = max(2, min(self.people, round(max(0, size - self.people) / self.horizon)))
             staff = self.instance.staff
             by_spare = sorted(range(self.people), key=lambda p: (worked[p] - staff[p].max_total_minutes, rng.random()))
-            rows = rng.sample(by_spare[: 2 * count], min(self.people, count))
+            rows = rng.sample(by_spare[: 2 * count], count)
             cells = {(p, d) for p in rows for d in range(self.horizon)}
             cells.update((p, day) for p in range(self.people))
             return sorted(cells)
