@@ -134,7 +134,7 @@ def test_write_roster_lists_one_line_per_worked_shift(tmp_path):
     assert out.read_text() == "A,2,D\nA,10,E\nB,3,D\n"
 
 
-@pytest.mark.parametrize("kind", ["people", "window", "targeted", "people_targeted", "days", "cross"])
+@pytest.mark.parametrize("kind", ["people", "window", "targeted", "people_targeted", "days", "cross", "swap"])
 def test_neighbourhood_solves_return_complete_feasible_rosters_priced_like_the_evaluator(kind):
     """An LNS step fixes most cells to the incumbent; the roster it returns must still pass the
     evaluator, with the objective the sub-model reported."""

@@ -189,3 +189,32 @@ def test_cross_frees_everyone_on_a_costly_day_and_whole_rows_of_people_with_unus
         days = {d for p, d in cells if p not in rows}
         assert len(days) == 1  # one whole column besides the rows
         assert cells == {(p, d) for p in rows for d in range(instance.horizon)} | {(p, d) for p in everyone for d in days}
+
+
+def test_swap_frees_people_on_a_shortfall_day_and_on_an_excess_of_the_same_type_nearby():
+    path = DATA / "Instance3.txt"
+    instance = load_instance(path)
+    roster = construct(instance, _Clock(5), SearchOptions(time_limit=5))
+    neighbourhoods = _Neighbourhoods(instance, ("swap",))
+    counts: dict[tuple[int, str], int] = {}
+    for (_, day), shift in roster.items():
+        counts[(day, shift)] = counts.get((day, shift), 0) + 1
+    short = {(c.day, c.shift) for c in instance.cover if counts.get((c.day, c.shift), 0) < c.requirement}
+    excess = {(c.day, c.shift) for c in instance.cover if counts.get((c.day, c.shift), 0) > c.requirement}
+    pairs = {(d, t, e) for d, t in short for e, u in excess if u == t}
+    assert pairs, "the constructed roster should have a shortfall and an excess of the same type"
+    rng = random.Random(3)
+    for _ in range(5):
+        cells = set(neighbourhoods.choose(rng, roster, "swap", 40))
+        people = {p for p, _ in cells}
+        days = {d for _, d in cells}
+        assert cells == {(p, d) for p in people for d in days}  # whole rectangle
+        chosen_pairs = [(d, t, e) for d, t, e in pairs if d in days and e in days]
+        assert chosen_pairs
+        # someone working an excess of a short type on its day is among the freed people
+        workers = {
+            neighbourhoods.person_index[employee]
+            for (employee, day), shift in roster.items()
+            if any(day == e and shift == t for _, t, e in chosen_pairs)
+        }
+        assert workers & people
