@@ -141,6 +141,14 @@ def build_model(
     return NrpModel(model=model, shift_vars=shift_vars, free_cells=free, objective=objective)
 
 
+def cover_counts(roster: Roster) -> dict[tuple[int, str], int]:
+    """(day, shift type) -> how many people the roster puts on it."""
+    counts: dict[tuple[int, str], int] = {}
+    for (_, day), shift in roster.items():
+        counts[(day, shift)] = counts.get((day, shift), 0) + 1
+    return counts
+
+
 def roster_objective(instance: Instance, roster: Roster) -> int:
     """The benchmark objective of a complete roster, from the instance's data (hard rules not checked).
 
@@ -153,9 +161,7 @@ def roster_objective(instance: Instance, roster: Roster) -> int:
     for request in instance.off_requests:
         if roster.get((request.employee, request.day)) == request.shift:
             cost += request.weight
-    counts: dict[tuple[int, str], int] = {}
-    for (_, day), shift in roster.items():
-        counts[(day, shift)] = counts.get((day, shift), 0) + 1
+    counts = cover_counts(roster)
     for cover in instance.cover:
         assigned = counts.get((cover.day, cover.shift), 0)
         cost += cover.weight_under * max(0, cover.requirement - assigned) + cover.weight_over * max(0, assigned - cover.requirement)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler.nrp.instance import Instance, Roster
-from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, roster_objective, solve
+from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, cover_counts, roster_objective, solve
 
 # Measured on Instance8 neighbourhoods of ~120 cells: with linearization level 2 one worker proved 4 of
 # 6 optimal within 3 s, where the default (one or two workers) proved 0-1 of 6. On the full Instance5
@@ -336,9 +336,7 @@ class _Neighbourhoods:
     def _costly_item(self, rng: random.Random, roster: Roster) -> tuple[int, list[int]] | None:
         """(day, people directly involved) of one cost item drawn in proportion to its cost."""
         instance = self.instance
-        counts: dict[tuple[int, str], int] = {}
-        for (_, day), shift in roster.items():
-            counts[(day, shift)] = counts.get((day, shift), 0) + 1
+        counts = cover_counts(roster)
         items: list[tuple[int, int, str, str | None]] = []  # (cost, day, shift, person or None)
         for cover in instance.cover:
             have = counts.get((cover.day, cover.shift), 0)
@@ -363,9 +361,7 @@ class _Neighbourhoods:
         with the people working the excess, the people free on the shortfall's day who may work it,
         and a few more, over a few days around each of the two days."""
         instance = self.instance
-        counts: dict[tuple[int, str], int] = {}
-        for (_, day), shift in roster.items():
-            counts[(day, shift)] = counts.get((day, shift), 0) + 1
+        counts = cover_counts(roster)
         shortfalls, excesses = [], {}
         for cover in instance.cover:
             have = counts.get((cover.day, cover.shift), 0)
@@ -404,6 +400,8 @@ class _Neighbourhoods:
             count = max(2, min(self.people, round(size / width)))
             chosen = rng.sample(range(self.people), count)
             return [(p, d) for p in chosen for d in range(start, start + width)]
+        if kind == "swap":
+            return self._swap(rng, roster, size)
         item = self._costly_item(rng, roster)
         if item is None:
             return self.choose(rng, roster, "window", size)
@@ -422,8 +420,6 @@ class _Neighbourhoods:
             cells = {(p, d) for p in rows for d in range(self.horizon)}
             cells.update((p, day) for p in range(self.people))
             return sorted(cells)
-        if kind == "swap":
-            return self._swap(rng, roster, size)
         if kind == "days":
             start, width = self._window(rng, centre=day, width=max(1, round(size / self.people)))
             return [(p, d) for p in range(self.people) for d in range(start, start + width)]

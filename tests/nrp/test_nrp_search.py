@@ -9,7 +9,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.nrp.check import check_roster_text
 from scheduler.nrp.instance import load_instance, parse_instance
-from scheduler.nrp.model import add_hint, build_model, roster_objective
+from scheduler.nrp.model import add_hint, build_model, cover_counts, roster_objective
 from scheduler.nrp.search import (
     FIRST_ROW_STAGES,
     SearchOptions,
@@ -173,7 +173,7 @@ def test_cross_frees_everyone_on_a_costly_day_and_whole_rows_of_people_with_unus
     roster = construct(instance, _Clock(5), SearchOptions(time_limit=5))
     neighbourhoods = _Neighbourhoods(instance, ("cross",))
     everyone = range(len(instance.staff))
-    minutes = {shift.id: shift.minutes for shift in instance.shifts}
+    minutes = instance.minutes_by_shift
     unused = {p: instance.staff[p].max_total_minutes for p in everyone}
     for (employee, _), shift in roster.items():
         unused[neighbourhoods.person_index[employee]] -= minutes[shift]
@@ -196,9 +196,7 @@ def test_swap_frees_people_on_a_shortfall_day_and_on_an_excess_of_the_same_type_
     instance = load_instance(path)
     roster = construct(instance, _Clock(5), SearchOptions(time_limit=5))
     neighbourhoods = _Neighbourhoods(instance, ("swap",))
-    counts: dict[tuple[int, str], int] = {}
-    for (_, day), shift in roster.items():
-        counts[(day, shift)] = counts.get((day, shift), 0) + 1
+    counts = cover_counts(roster)
     short = {(c.day, c.shift) for c in instance.cover if counts.get((c.day, c.shift), 0) < c.requirement}
     excess = {(c.day, c.shift) for c in instance.cover if counts.get((c.day, c.shift), 0) > c.requirement}
     pairs = {(d, t, e) for d, t in short for e, u in excess if u == t}
