@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from scheduler import rules
-from scheduler.nrp.instance import Instance, Roster
+from scheduler.nrp.instance import Instance, Roster, Staff
 
 Cell = tuple[int, int]  # (person index, day)
 
@@ -44,6 +44,22 @@ def all_cells(instance: Instance) -> set[Cell]:
     return {(p, d) for p in range(len(instance.staff)) for d in range(instance.horizon)}
 
 
+def add_person_rules(instance: Instance, model: cp_model.CpModel, person: Staff, shifts_by_day: rules.ShiftsByDay) -> None:
+    """Every hard rule of the benchmark for one person's row."""
+    worked = rules.add_one_shift_per_day(model, shifts_by_day, name=person.id)
+    rules.add_forbidden_successions(model, shifts_by_day, {shift.id: shift.forbidden_next for shift in instance.shifts})
+    shift_ids = set(instance.shift_ids)
+    binding_counts = {t: n for t, n in person.max_shifts.items() if 0 < n < instance.horizon and t in shift_ids}
+    rules.add_max_count_per_kind(model, shifts_by_day, binding_counts)
+    rules.add_total_minutes_bounds(
+        model, shifts_by_day, instance.minutes_by_shift, person.min_total_minutes, person.max_total_minutes
+    )
+    rules.add_max_consecutive_days(model, worked, person.max_consecutive_shifts)
+    rules.add_min_run_length(model, worked, person.min_consecutive_shifts, exempt_boundary=True)
+    rules.add_min_run_length(model, [rules.negate(w) for w in worked], person.min_consecutive_days_off, exempt_boundary=True)
+    rules.add_max_weekends(model, worked, person.max_weekends, first_weekday=0, name=person.id)
+
+
 def build_model(
     instance: Instance,
     free_cells: Iterable[Cell] | None = None,
@@ -57,9 +73,6 @@ def build_model(
     roster = roster or {}
     free = all_cells(instance) if free_cells is None else set(free_cells)
     model = cp_model.CpModel()
-    shift_by_id = instance.shift_by_id
-    minutes = instance.minutes_by_shift
-    forbidden_next = {shift.id: shift.forbidden_next for shift in instance.shifts}
     person_index = {person.id: p for p, person in enumerate(instance.staff)}
 
     shift_vars: dict[tuple[int, int, str], cp_model.IntVar] = {}
@@ -88,17 +101,7 @@ def build_model(
         return grids[p]
 
     for p in free_people:
-        person = instance.staff[p]
-        shifts_by_day = grid(p)
-        worked = rules.add_one_shift_per_day(model, shifts_by_day, name=person.id)
-        rules.add_forbidden_successions(model, shifts_by_day, forbidden_next)
-        binding_counts = {t: n for t, n in person.max_shifts.items() if 0 < n < instance.horizon and t in shift_by_id}
-        rules.add_max_count_per_kind(model, shifts_by_day, binding_counts)
-        rules.add_total_minutes_bounds(model, shifts_by_day, minutes, person.min_total_minutes, person.max_total_minutes)
-        rules.add_max_consecutive_days(model, worked, person.max_consecutive_shifts)
-        rules.add_min_run_length(model, worked, person.min_consecutive_shifts, exempt_boundary=True)
-        rules.add_min_run_length(model, [rules.negate(w) for w in worked], person.min_consecutive_days_off, exempt_boundary=True)
-        rules.add_max_weekends(model, worked, person.max_weekends, first_weekday=0, name=person.id)
+        add_person_rules(instance, model, instance.staff[p], grid(p))
 
     costs: list = []
     constant = 0

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from scheduler.nrp.colgen import ColumnGeneration, lower_bound
 from scheduler.nrp.instance import Instance, Roster
 from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, cover_counts, roster_objective, solve
 
@@ -57,6 +58,13 @@ class SearchOptions:
     use_lns: bool = True
     use_construction: bool = True
     use_full_model: bool = True
+    # Column generation and its dive (scheduler/nrp/colgen.py) before LNS, when the instance has at
+    # most this many shift variables. Its root relaxation must converge within ``colgen_root_fraction``
+    # of the time limit (else LNS gets the rest); the dive ends by ``colgen_fraction``.
+    use_column_generation: bool = True
+    colgen_max_vars: int = 20_000
+    colgen_root_fraction: float = 0.5
+    colgen_fraction: float = 0.85
     # Which kinds pay differs by instance, so each LNS thread chooses among these by their recent gain
     # (_KindChooser). Measured at 60 s (2 workers, idle machine) against targeted alone: Instance16
     # 4046 -> 3435, Instance13 3854 -> 3642 (together with complete hints). Earlier, with incomplete
@@ -111,6 +119,7 @@ class _Incumbent:
         self.first_feasible_s: float | None = None
         self.history: list[tuple[float, int, str]] = []
         self.stop = threading.Event()
+        self.lower_bound: int | None = None  # proved by column generation
         self.clock = clock
         self.log_progress = log_progress
         self.log = log
@@ -128,6 +137,8 @@ class _Incumbent:
             if self.first_feasible_s is None:
                 self.first_feasible_s = elapsed
             self.history.append((round(elapsed, 2), objective, source))
+            if self.lower_bound is not None and objective <= self.lower_bound:
+                self.stop.set()  # proved optimal
         if self.log_progress:
             self.log(f"{elapsed:7.1f}s {source} objective={objective}")
         return True
@@ -578,6 +589,52 @@ def _full_model_worker(
         _lns_worker(instance, incumbent, clock, options, options.workers, counters)
 
 
+COLGEN_SOURCE = "column generation"
+
+
+def _column_generation_phase(
+    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, stats: dict
+) -> int | None:
+    """Root relaxation, then the dive; the people the dive had not fixed by its deadline are solved
+    together on the compact model (rows of the fixed people as they are), hinted with the rows the
+    LP favours for them. Offers the roster to the incumbent; returns the lower bound proved."""
+    colgen = ColumnGeneration(instance, threads=options.workers, seed=options.seed)
+    try:
+        colgen.add_roster(incumbent.roster)
+        converged = colgen.converge(clock.start + options.colgen_root_fraction * clock.limit)
+        stats["colgen_root"] = "converged" if converged else "stopped"
+        stats["colgen_root_s"] = round(clock.elapsed(), 2)
+        stats["colgen_root_lp"] = round(colgen.lp_value, 2)
+        bound = lower_bound(colgen.bound)
+        stats["colgen_bound"] = bound
+        with incumbent.lock:
+            incumbent.lower_bound = bound
+            if bound is not None and incumbent.objective <= bound:
+                incumbent.stop.set()
+        if not converged or (bound is not None and incumbent.objective <= bound):
+            return bound
+        roster = colgen.dive(clock.start + options.colgen_fraction * clock.limit)
+        unfixed = [p for p in range(len(instance.staff)) if p not in colgen.fixed]
+        stats["colgen_dive_unfixed"] = len(unfixed)
+        stats["colgen_rounds"] = colgen.rounds
+    finally:
+        colgen.close()
+    if unfixed:
+        cells = [(p, d) for p in unfixed for d in range(instance.horizon)]
+        sub = build_model(instance, cells, roster)
+        limit = min(clock.remaining(), max(1.0, (1 - options.colgen_fraction) * clock.limit / 3))
+        result = solve(
+            instance, sub, roster, limit, workers=options.workers, seed=options.seed, hint=roster, parameters=STRONG_LP
+        )
+        if result.roster is not None:
+            roster = result.roster
+    objective = roster_objective(instance, roster)
+    stats["colgen_objective"] = objective
+    stats["colgen_s"] = round(clock.elapsed(), 2)
+    incumbent.offer(roster, objective, COLGEN_SOURCE)
+    return bound
+
+
 def solve_instance(instance: Instance, options: SearchOptions, log=print) -> SearchOutcome:
     clock = _Clock(options.time_limit)
     incumbent = _Incumbent(clock, options.log, log)
@@ -591,13 +648,17 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
             stats["construct_s"] = round(clock.elapsed(), 2)
             stats["construct_objective"] = objective
 
-    use_full = options.use_full_model and stats["shift_vars"] <= options.full_model_max_vars
+    colgen_bound = None
+    if options.use_column_generation and stats["shift_vars"] <= options.colgen_max_vars and incumbent.roster is not None:
+        colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats)
+
+    use_full = options.use_full_model and stats["shift_vars"] <= options.full_model_max_vars and not incumbent.stop.is_set()
     lns_threads = max(1, options.workers - 1) if use_full else max(1, options.workers)
     full_outcome: dict = {}
     threads = []
     if use_full:
         threads.append(threading.Thread(target=_full_model_worker, args=(instance, incumbent, clock, options, full_outcome, stats)))
-    if options.use_lns and incumbent.roster is not None:
+    if options.use_lns and incumbent.roster is not None and not incumbent.stop.is_set():
         for index in range(lns_threads):
             threads.append(threading.Thread(target=_lns_worker, args=(instance, incumbent, clock, options, index, stats)))
     for thread in threads:
@@ -605,7 +666,8 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     for thread in threads:
         thread.join()
 
-    bound = full_outcome.get("bound")
+    bounds = [value for value in (full_outcome.get("bound"), colgen_bound) if value is not None]
+    bound = max(bounds) if bounds else None
     stats["full_model"] = full_outcome.get("status", "not run")
     if "abandoned_at_s" in full_outcome:
         stats["full_model"] += f" (stopped at {full_outcome['abandoned_at_s']} s for LNS)"
