@@ -165,7 +165,7 @@ def render(
         "Machine: " + "; or ".join(machines) + f". Runs started {starts[0]} to {starts[-1]}.",
         "",
         "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
-        "our search proved (— when the full model was too large to run); first feasible = seconds to the first "
+        "our search proved (column generation's or the full model's; — when neither ran); first feasible = seconds to the first "
         "complete roster; load = 1-minute load average when the run started (other jobs shared the cores); "
         "commit = the solver's commit for that row.",
         "",
@@ -214,7 +214,11 @@ def render(
         "against the rows already placed within the person's share of 30% of the time limit; where the share is "
         "under 0.2 s, or that finds nothing, the person's first feasible row (the cover objective with quick "
         "CP-SAT settings; else maximised minutes over one shift type of each length; else over all types), "
-        "improved with itself as the hint for the rest of the share. Then large-neighbourhood search (LNS): "
+        "improved with itself as the hint for the rest of the share. Where the instance has at most 20,000 shift "
+        "variables, column generation (`scheduler/nrp/colgen.py`): a master LP over whole rows (GLOP) priced by a "
+        "one-person CP-SAT model with every hard rule, its Lagrangian bound, and a dive that fixes people to the "
+        "rows the LP favours until it is integral (root by 50% of the time limit, dive by 85%; people still unfixed "
+        "then are solved together on the compact model). Then large-neighbourhood search (LNS): "
         "each step frees some cells (around a costly item of the incumbent, a cover shortfall or excess or a "
         "request not granted, over one to four weeks; the people of such an item over the whole horizon; "
         "everyone over one or a few days around such an item; everyone on such an item's day plus whole rows "
