@@ -40,6 +40,9 @@ GAP_TOLERANCE = 0.5
 # Measured on Instance8 (60 s for root and dive): with 0.5, 1302 at 40 s; with 2, 1406; with 5, 1413
 # (a looser pricing tolerance of 2 within the dive: 1306).
 DIVE_RISE_TOLERANCE = 0.5
+# Measured on Instance8 (root and dive from a construction, 60 s): with backtracking at a rise of 10,
+# dives ended at 1304-1309 in three runs; at 3, the dive had not ended by 60 s.
+DIVE_BACKTRACK_RISE = 10.0
 INTEGRAL = 0.999
 PRICING_LIMIT_S = 1.0
 FULL_ROUND_EVERY = 5
@@ -92,6 +95,7 @@ class ColumnGeneration:
         self.columns: list[list[Column]] = [[] for _ in range(self.people)]
         self._known: list[set] = [set() for _ in range(self.people)]
         self.fixed: dict[int, int] = {}  # person -> index of the column they are fixed to
+        self.banned: set[tuple[int, int]] = set()  # (person, column index) the dive has ruled out
         self.pool = ThreadPoolExecutor(max(1, threads))
         self.seed = seed
         self.lp_value: float | None = None
@@ -128,7 +132,9 @@ class ColumnGeneration:
     # -- master and pricing ---------------------------------------------------------------------
 
     def _candidates(self, p: int) -> list[int]:
-        return [self.fixed[p]] if p in self.fixed else list(range(len(self.columns[p])))
+        if p in self.fixed:
+            return [self.fixed[p]]
+        return [k for k in range(len(self.columns[p])) if (p, k) not in self.banned]
 
     def _build_master(self) -> None:
         lp = pywraplp.Solver.CreateSolver("GLOP")
@@ -164,8 +170,14 @@ class ColumnGeneration:
 
     def unfix(self, p: int) -> None:
         del self.fixed[p]
-        for var in self._variables[p]:
-            var.SetUb(self._lp.infinity())
+        for k, var in enumerate(self._variables[p]):
+            var.SetUb(0 if (p, k) in self.banned else self._lp.infinity())
+
+    def ban(self, p: int, k: int) -> None:
+        """Rule the person's column out of the master (the dive found it too costly to fix)."""
+        self.banned.add((p, k))
+        if p not in self.fixed:
+            self._variables[p][k].SetUb(0)
 
     def solve_master(self) -> None:
         """Solve the master LP, kept between calls (new columns added, fixings as bounds): GLOP then
@@ -197,7 +209,8 @@ class ColumnGeneration:
         solver.parameters.random_seed = self.seed
         solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
         # Measured on Instance12's root (2 threads): 24.9 s without presolve, 28-33 s with it (the
-        # model is the same each round; only its objective changes).
+        # model is the same each round; only its objective changes). Hinting the person's favourite
+        # row made it slower (31.7 and 33.1 s against 27.5 and 27.9 s).
         solver.parameters.cp_model_presolve = False
         offset = pricing.constant - self.person_duals[p]
         rows: list[dict[int, str]] = []
@@ -263,6 +276,13 @@ class ColumnGeneration:
                 roster[(person.id, day)] = shift
         return roster
 
+    def _has_alternative(self, fixings: list[tuple[int, int]]) -> bool:
+        """One person fixed, with another column not ruled out (so the master stays feasible)."""
+        if len(fixings) != 1:
+            return False
+        p, k = fixings[0]
+        return any((p, other) not in self.banned for other in range(len(self.columns[p])) if other != k)
+
     def dive(self, deadline: float) -> Roster:
         """Fix people to their favourite rows until everyone is fixed (or the deadline comes).
 
@@ -271,8 +291,9 @@ class ColumnGeneration:
         step that raises it is undone but for its heaviest row, and the batch drops to a quarter of
         that step's (never again above half). Why: on Instance12 the LP stayed at 4040 through 60
         one-person steps of 1-2 s each, while on Instance8 fixing two people at a time ended at 1410
-        where one at a time ended at 1304."""
-        batch, ceiling = 1, self.people
+        where one at a time ended at 1304. A one-person step that raises the LP by more than
+        DIVE_BACKTRACK_RISE is undone and its row ruled out (at most once a person, on average)."""
+        batch, ceiling, backtracks = 1, self.people, 0
         while len(self.fixed) < self.people and time.monotonic() < deadline:
             favourites = sorted(
                 ((*self._favourite(p), p) for p in range(self.people) if p not in self.fixed), reverse=True
@@ -291,6 +312,18 @@ class ColumnGeneration:
                 self.solve_master()
                 ceiling = max(1, len(fractional) // 2)
                 batch = max(1, len(fractional) // 4)
+            elif (
+                self.lp_value > before + DIVE_BACKTRACK_RISE
+                and backtracks < self.people
+                and self._has_alternative(fractional)
+            ):
+                # One person's row raised the LP a lot (on Instance8 the dive ended at 1402-1412
+                # instead of 1302-1305 after such steps): undo it and rule that row out.
+                (p, k), = fractional
+                self.unfix(p)
+                self.ban(p, k)
+                backtracks += 1
+                self.converge(deadline)
             elif not rose:
                 batch = min(ceiling, batch * 2)
         return self.roster()

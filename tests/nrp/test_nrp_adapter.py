@@ -162,7 +162,9 @@ def test_neighbourhood_solves_return_complete_feasible_rosters_priced_like_the_e
 def test_a_full_model_without_a_useful_bound_gives_its_thread_to_lns():
     path = DATA / "Instance3.txt"
     instance = load_instance(path)
-    options = SearchOptions(time_limit=2, workers=2, seed=4, full_model_probation=0.0, full_model_min_bound_ratio=2.0)
+    options = SearchOptions(
+        time_limit=2, workers=2, seed=4, full_model_probation=0.0, full_model_min_bound_ratio=2.0, use_column_generation=False
+    )
     outcome = solve_instance(instance, options)
     assert "stopped at" in outcome.stats["full_model"]
     assert outcome.stats.get(f"lns_sizes_{options.workers}")  # the full model's thread ran LNS afterwards

@@ -107,3 +107,22 @@ def test_search_proves_instance2_optimal_with_the_column_generation_bound():
     assert outcome.bound == OPTIMUM["Instance2"]
     assert outcome.status == "OPTIMAL"
     assert outcome.wall_s < 30  # stopped once the roster met the bound
+
+
+def test_a_banned_column_gets_no_weight_and_stays_banned_when_its_person_is_unfixed():
+    instance, roster, colgen = started("Instance2")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        weight, k = colgen._favourite(0)
+        assert weight > 0
+        colgen.ban(0, k)
+        colgen.solve_master()
+        assert colgen.weights[(0, k)] == 0
+        assert colgen._favourite(0)[1] != k
+        other = colgen._favourite(0)[1]
+        colgen.fix(0, other)
+        colgen.unfix(0)
+        colgen.solve_master()
+        assert colgen.weights[(0, k)] == 0
+    finally:
+        colgen.close()
