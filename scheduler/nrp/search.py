@@ -514,6 +514,7 @@ def _lns_worker(
 
 
 FULL_MODEL_SOURCE = "full model"
+STOP_POLL_S = 0.1
 
 
 class _FullModelCallback(cp_model.CpSolverSolutionCallback):
@@ -562,7 +563,14 @@ def _full_model_worker(
         period = max(0.1, options.full_model_probation * clock.limit)  # a floor: no busy loop at 0
         next_check = options.full_model_probation * clock.limit
         found_before = 0
-        while not finished.wait(max(0.0, next_check - clock.elapsed())):
+        # Wakes at least every STOP_POLL_S: an LNS roster that meets column generation's bound
+        # ends the search, and this solver with it.
+        while not finished.wait(max(0.0, min(STOP_POLL_S, next_check - clock.elapsed()))):
+            if incumbent.stop.is_set():
+                solver.stop_search()
+                return
+            if clock.elapsed() < next_check:
+                continue
             next_check += period
             with incumbent.lock:
                 found = sum(1 for _, _, source in incumbent.history if source == FULL_MODEL_SOURCE)
