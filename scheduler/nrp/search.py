@@ -1,18 +1,20 @@
-"""Search for Curtois-Qu instances: a constructive first roster, then large-neighbourhood search (LNS)
-alongside a full-model solve.
+"""Search for Curtois-Qu instances: a constructive first roster, column generation where it is quick
+enough, then large-neighbourhood search (LNS) alongside a full-model solve.
 
 Why this shape: every hard rule of the benchmark is about one person, and cover is only soft.
 1. A first roster is built person by person, each person solved exactly by CP-SAT given the people
    already placed (their cover counts are constants, so the person's cost is exact). It is feasible
    whenever every person on their own is, and already a fair greedy roster.
-2. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
+2. On instances of up to 28 days and 20,000 shift variables, column generation over whole rows
+   (scheduler/nrp/colgen.py) proves a lower bound and, by a dive, gives a roster near its relaxation.
+3. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
    everyone else to the incumbent roster, and let CP-SAT re-optimise that neighbourhood starting from
    the incumbent as a complete hint. Each kind of neighbourhood has its own size, which grows while
    its neighbourhoods are solved to optimality within the sub-solve limit and shrinks when they are
    not; each thread takes mostly the kind that has lately gained the most per second.
-3. When the full model is small enough, one thread solves it with CP-SAT hinted with the first roster
+4. When the full model is small enough, one thread solves it with CP-SAT hinted with the incumbent
    and the stronger LP relaxation (linearization level 2). Its solutions feed the incumbent, and it
-   gives the lower bound and can prove optimality.
+   gives a lower bound and can prove optimality.
 Threads share the machine's cores: CP-SAT releases the GIL while it solves; each runs one CP-SAT worker.
 """
 
@@ -122,7 +124,7 @@ class _Incumbent:
         self.first_feasible_s: float | None = None
         self.history: list[tuple[float, int, str]] = []
         self.stop = threading.Event()
-        self.lower_bound: int | None = None  # proved by column generation
+        self.lower_bound: int | None = None  # proved by column generation (set_lower_bound)
         self.clock = clock
         self.log_progress = log_progress
         self.log = log
@@ -145,6 +147,13 @@ class _Incumbent:
         if self.log_progress:
             self.log(f"{elapsed:7.1f}s {source} objective={objective}")
         return True
+
+    def set_lower_bound(self, bound: int | None) -> None:
+        """A proved lower bound: the search stops once the incumbent meets it (now, or when offered)."""
+        with self.lock:
+            self.lower_bound = bound
+            if bound is not None and self.objective is not None and self.objective <= bound:
+                self.stop.set()
 
     def offer_sideways(self, roster: Roster, objective: int, replaced: Roster) -> None:
         """Equal cost, different roster: moving sideways helps LNS leave plateaus."""
@@ -618,11 +627,8 @@ def _column_generation_phase(
         stats["colgen_root_lp"] = round(colgen.lp_value, 2)
         bound = lower_bound(colgen.bound)
         stats["colgen_bound"] = bound
-        with incumbent.lock:
-            incumbent.lower_bound = bound
-            if bound is not None and incumbent.objective <= bound:
-                incumbent.stop.set()
-        if not converged or (bound is not None and incumbent.objective <= bound):
+        incumbent.set_lower_bound(bound)
+        if not converged or incumbent.stop.is_set():
             return bound
         roster = colgen.dive(clock.start + options.colgen_fraction * clock.limit)
         unfixed = [p for p in range(len(instance.staff)) if p not in colgen.fixed]
