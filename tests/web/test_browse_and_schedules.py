@@ -11,7 +11,7 @@ from support import api, log_in, make_reference_data, make_staff, page_text, pos
 
 from volunteer_hub import settings as settings_module
 from volunteer_hub.activities.services import next_friday
-from volunteer_hub.clock import local_today, week_start
+from volunteer_hub.clock import local_now, local_today, week_start
 from volunteer_hub.shifts.services import expand_all
 from volunteer_hub.shifts.tables import Assignment, Shift
 from volunteer_hub.sites.tables import Site
@@ -172,11 +172,13 @@ async def test_a_managers_printable_roster_of_one_site(client):
     refs = await make_reference_data()
     other_site = Site(name="城中村5号点", category="urban_village", grid=refs["grid"].id, latitude=27.7, longitude=106.9)
     await other_site.save()
-    here = await make_shift(refs, key="here", seats_min=2, seats_max=3, starts_in=dt.timedelta(days=7))
-    empty = await make_shift(refs, key="empty", seats_min=1, seats_max=3, title="空班次",
-                             starts_in=dt.timedelta(days=7, hours=2))
-    there = await make_shift(refs, key="there", site=other_site.id, title="别处的班次", starts_in=dt.timedelta(days=7))
-    next_week = await make_shift(refs, key="next-week", title="下周的班次", starts_in=dt.timedelta(days=14))
+    # At 09:00 a week ahead, so that "empty" (two hours later) falls on the same day and week whatever
+    # the hour now (from 22:00 on a Sunday, "now + 7 days + 2 hours" was already the next week).
+    nine = dt.datetime.combine(local_today() + dt.timedelta(days=7), dt.time(9, 0)) - local_now()
+    here = await make_shift(refs, key="here", seats_min=2, seats_max=3, starts_in=nine)
+    empty = await make_shift(refs, key="empty", seats_min=1, seats_max=3, title="空班次", starts_in=nine + dt.timedelta(hours=2))
+    there = await make_shift(refs, key="there", site=other_site.id, title="别处的班次", starts_in=nine)
+    next_week = await make_shift(refs, key="next-week", title="下周的班次", starts_in=nine + dt.timedelta(days=7))
     for phone in ("13900000001", "13900000002"):
         await make_volunteer(refs["grid"].id, phone)
     first, second = [await volunteer_client(client, phone) for phone in ("13900000001", "13900000002")]
