@@ -278,13 +278,16 @@ def test_volunteer_checks_in_by_qr_link_and_sees_points_and_the_leaderboard(live
 
     _log_in(page, live_server, "13800000002", "Volunteer2026")
     page.goto(link)
+    # is_visible() does not wait, and a click does not wait for the page it loads: wait_for() waits
+    # (up to 30 s) for the message of the page that comes back, and fails if it never shows. Without
+    # it this test failed once in CI on the PostgreSQL pass.
     page.get_by_role("button", name="签到").click()
-    assert page.get_by_text("签到成功").is_visible()
+    page.get_by_text("签到成功").wait_for()
     page.get_by_role("button", name="签退").click()
-    assert page.get_by_text("签退成功").is_visible()
+    page.get_by_text("签退成功").wait_for()
     screenshot(page, "checked-out")
     page.get_by_role("link", name="我的服务时长").first.click()
-    assert page.get_by_text("浏览器测试清扫").is_visible()
+    page.get_by_text("浏览器测试清扫").wait_for()
 
     page.get_by_role("link", name="排行榜").click()
     page.wait_for_url("**/leaderboard")
