@@ -7,28 +7,21 @@ benchmark folder. Time limits are short; nothing here asserts on timing.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
 
+from nrp_support import DATA, OPTIMUM, roster_text
 from scheduler.nrp.check import check_roster_files, check_roster_text
 from scheduler.nrp.cli import main
 from scheduler.nrp.instance import load_instance, write_roster
 from scheduler.nrp.model import build_model, roster_objective, solve
 from scheduler.nrp.search import SearchOptions, solve_instance
 
-DATA = Path(__file__).parent / "data"
-OPTIMUM = {"Instance1": 607, "Instance2": 828, "Instance3": 1001}
-
 
 def last_line_fields(output: str) -> dict[str, str]:
     line = output.strip().splitlines()[-1]
     return dict(part.split("=", 1) for part in line.split())
-
-
-def roster_text(roster) -> str:
-    return "".join(f"{e},{d},{s}\n" for (e, d), s in roster.items())
 
 
 def test_nrp_command_solves_instance1_to_its_optimum_and_nrp_check_agrees(tmp_path, capsys):

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
+from nrp_support import DATA, OPTIMUM, roster_text
 from scheduler.nrp.check import check_roster_text
 from scheduler.nrp.colgen import ColumnGeneration, lower_bound
 from scheduler.nrp.instance import load_instance
 from scheduler.nrp.model import roster_objective
 from scheduler.nrp.search import SearchOptions, _Clock, construct, solve_instance
-
-DATA = Path(__file__).parent / "data"
-OPTIMUM = {"Instance1": 607, "Instance2": 828, "Instance3": 1001}
-
-
-def roster_text(roster) -> str:
-    return "".join(f"{e},{d},{s}\n" for (e, d), s in roster.items())
 
 
 def started(name: str) -> tuple:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from ortools.sat.python import cp_model
 
+from nrp_support import DATA, roster_text
 from scheduler.nrp.check import check_roster_text
 from scheduler.nrp.instance import load_instance, parse_instance
 from scheduler.nrp.model import add_hint, build_model, cover_counts, roster_objective
@@ -21,7 +21,6 @@ from scheduler.nrp.search import (
     few_kinds,
 )
 
-DATA = Path(__file__).parent / "data"
 
 # Two lengths of 480 minutes (E, D), one of 600 (L) and one of 720 (N). Person A may work E at most
 # 3 times, so D is their 480-minute type; B may not work L at all.
@@ -45,10 +44,6 @@ B,10
 SECTION_COVER
 0,E,1,100,1
 """
-
-
-def roster_text(roster) -> str:
-    return "".join(f"{e},{d},{s}\n" for (e, d), s in roster.items())
 
 
 def test_add_hint_gives_every_variable_the_rosters_values():
