@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -108,7 +109,7 @@ def screenshot(page, name: str) -> None:
 def test_volunteer_registers_on_a_phone_and_sees_the_profile(live_server, phone_page):
     page = phone_page
     page.goto(live_server + "/")
-    assert page.locator("h2", has_text="周五有约").is_visible()
+    expect(page.locator("h2", has_text="周五有约")).to_be_visible()
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.get_by_role("link", name="注册成为志愿者").first.click()
     page.wait_for_url("**/register")
@@ -122,12 +123,11 @@ def test_volunteer_registers_on_a_phone_and_sees_the_profile(live_server, phone_
     screenshot(page, "register-filled")
     page.get_by_role("button", name="注册").click()
     page.wait_for_url("**/availability")
-    assert page.get_by_text("欢迎！您已注册成功。").is_visible()
-
+    expect(page.get_by_text("欢迎！您已注册成功。")).to_be_visible()
     page.get_by_role("link", name="我的资料").click()
     page.wait_for_url("**/profile")
-    assert page.locator(".facts").get_by_text("赵小红").is_visible()
-    assert page.locator(".facts").get_by_text("急救").is_visible()
+    expect(page.locator(".facts").get_by_text("赵小红")).to_be_visible()
+    expect(page.locator(".facts").get_by_text("急救")).to_be_visible()
     screenshot(page, "profile")
 
     page.get_by_role("button", name="退出").click()
@@ -137,9 +137,7 @@ def test_volunteer_registers_on_a_phone_and_sees_the_profile(live_server, phone_
     page.get_by_label("密码").fill("Browser2026pw")
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/profile")
-    assert page.locator(".facts").get_by_text("13698765432").is_visible()
-
-
+    expect(page.locator(".facts").get_by_text("13698765432")).to_be_visible()
 def test_demo_manager_logs_in_and_switches_to_english(live_server, phone_page):
     page = phone_page
     page.goto(live_server + "/login")
@@ -147,16 +145,14 @@ def test_demo_manager_logs_in_and_switches_to_english(live_server, phone_page):
     page.get_by_label("密码").fill("Manager2026demo")
     page.get_by_role("button", name="登录").click()
     page.wait_for_url("**/staff/accounts")
-    assert page.get_by_role("heading", name="工作人员账号").is_visible()
+    expect(page.get_by_role("heading", name="工作人员账号")).to_be_visible()
     page.get_by_role("button", name="English").click()
     page.wait_for_url("**/staff/accounts")
-    assert page.get_by_role("heading", name="Staff accounts").is_visible()
+    expect(page.get_by_role("heading", name="Staff accounts")).to_be_visible()
     screenshot(page, "manager-english")
     page.get_by_role("button", name="中文").click()  # the choice is saved on the account: put it back
     page.wait_for_url("**/staff/accounts")
-    assert page.get_by_role("heading", name="工作人员账号").is_visible()
-
-
+    expect(page.get_by_role("heading", name="工作人员账号")).to_be_visible()
 def _log_in(page, base_url: str, login: str, password: str) -> None:
     page.context.clear_cookies()
     page.goto(base_url + "/login")
@@ -191,15 +187,14 @@ def test_coordinator_requests_escorts_manager_approves_volunteer_signs_up(live_s
     page.get_by_role("button", name="提交").click()
     page.wait_for_url(re.compile(r".*/requests/\d+$"))
     request_path = page.url.split(live_server, 1)[1]
-    assert page.get_by_text("申请已提交").is_visible()
-
+    expect(page.get_by_text("申请已提交")).to_be_visible()
     # The manager finds it among the submitted requests and approves it.
     _log_in(page, live_server, "manager", "Manager2026demo")
     page.goto(live_server + "/requests?status=submitted")
     page.locator(f'a[href="{request_path}"]').click()
     page.get_by_role("button", name="批准").click()
     page.wait_for_url("**" + request_path)
-    assert page.get_by_text("申请已批准").is_visible()
+    expect(page.get_by_text("申请已批准")).to_be_visible()
     screenshot(page, "manager-approved")
 
     # A volunteer finds the new shift in the list on their phone and signs up.
@@ -211,20 +206,18 @@ def test_coordinator_requests_escorts_manager_approves_volunteer_signs_up(live_s
     page.locator("select[name=kind]").select_option("escort")
     page.get_by_role("button", name="显示").click()
     card = page.locator("article.shift-card", has_text="新蒲第一小学 · 侧门").filter(has_text="放学离校").first
-    assert card.get_by_text("剩余 1 个名额").is_visible()
+    expect(card.get_by_text("剩余 1 个名额")).to_be_visible()
     card.get_by_role("button", name="报名").click()
     page.wait_for_load_state()
     if page.get_by_role("button", name="是的，为我报名").count():  # outside their stated availability: confirm
         page.get_by_role("button", name="是的，为我报名").click()
-    assert page.get_by_text("报名成功").is_visible()
+    expect(page.get_by_text("报名成功")).to_be_visible()
     card = page.locator("article.shift-card", has_text="新蒲第一小学 · 侧门").filter(has_text="放学离校").first
-    assert card.get_by_text("您已在此班次中。").is_visible()
+    expect(card.get_by_text("您已在此班次中。")).to_be_visible()
     screenshot(page, "volunteer-signed-up")
     page.get_by_role("link", name="我的班次").click()
     page.wait_for_url("**/my/shifts")
-    assert page.get_by_text(wednesday.isoformat()).first.is_visible()
-
-
+    expect(page.get_by_text(wednesday.isoformat()).first).to_be_visible()
 def test_manager_week_overview_shows_the_demo_month(live_server, phone_page):
     page = phone_page
     _log_in(page, live_server, "manager", "Manager2026demo")
@@ -233,7 +226,7 @@ def test_manager_week_overview_shows_the_demo_month(live_server, phone_page):
 
     next_monday = week_start(local_today()) + dt.timedelta(days=7)
     page.goto(live_server + f"/overview?week={next_monday.isoformat()}")
-    assert page.get_by_role("heading", name=re.compile("一周总览")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("一周总览"))).to_be_visible()
     assert page.locator(".overview a.cell").count() > 50
     screenshot(page, "manager-overview")
 
@@ -272,15 +265,15 @@ def test_volunteer_checks_in_by_qr_link_and_sees_points_and_the_leaderboard(live
     # The coordinator's phone shows the code; its link is what the code holds.
     _log_in(page, live_server, "manager", "Manager2026demo")
     page.goto(f"{live_server}/shifts/{shift_id}/attendance")
-    assert page.locator(".qr svg").is_visible()
+    expect(page.locator(".qr svg")).to_be_visible()
     screenshot(page, "attendance-qr")
     link = page.get_by_role("link", name="签到链接").get_attribute("href")
 
     _log_in(page, live_server, "13800000002", "Volunteer2026")
     page.goto(link)
-    # is_visible() does not wait, and a click does not wait for the page it loads: wait_for() waits
-    # (up to 30 s) for the message of the page that comes back, and fails if it never shows. Without
-    # it this test failed once in CI on the PostgreSQL pass.
+    # A click does not wait for the page it loads: wait_for() and expect() wait for the text of the page
+    # that comes back and fail if it never shows; a bare is_visible() (which does not wait) made these
+    # tests fail in CI now and then.
     page.get_by_role("button", name="签到").click()
     page.get_by_text("签到成功").wait_for()
     page.get_by_role("button", name="签退").click()
@@ -293,7 +286,7 @@ def test_volunteer_checks_in_by_qr_link_and_sees_points_and_the_leaderboard(live
     page.wait_for_url("**/leaderboard")
     assert page.locator("ol.board li").count() >= 3  # the demo's past week has earned points
     page.get_by_role("link", name="单位").click()
-    assert page.locator("ol.board li").first.is_visible()
+    expect(page.locator("ol.board li").first).to_be_visible()
     screenshot(page, "leaderboard")
 
 
@@ -302,8 +295,8 @@ def test_manager_plans_and_publishes_a_demo_week_and_a_volunteer_sees_it(live_se
     _log_in(page, live_server, "manager", "Manager2026demo")
     page.get_by_role("link", name="排班", exact=True).click()
     page.wait_for_url("**/plan")
-    assert page.get_by_role("heading", name="排班", exact=True).is_visible()
-    assert page.locator("#supply").is_visible()
+    expect(page.get_by_role("heading", name="排班", exact=True)).to_be_visible()
+    expect(page.locator("#supply")).to_be_visible()
     page.locator("input[name=time_limit]").fill("20")
     screenshot(page, "plan-demand")
     page.get_by_role("button", name="开始自动排班").click()
@@ -313,8 +306,7 @@ def test_manager_plans_and_publishes_a_demo_week_and_a_volunteer_sees_it(live_se
     assert page.locator(".plan-grid a.cell").count() > 20
     screenshot(page, "plan-preview")
     page.locator("#publish").click()
-    assert page.get_by_text(re.compile("已发布为版本 1")).is_visible()
-
+    expect(page.get_by_text(re.compile("已发布为版本 1"))).to_be_visible()
     async def planned_volunteer() -> str:
         from volunteer_hub.shifts.tables import Assignment
         from volunteer_hub.volunteers.tables import Volunteer
@@ -325,6 +317,6 @@ def test_manager_plans_and_publishes_a_demo_week_and_a_volunteer_sees_it(live_se
     phone = _run(planned_volunteer)
     _log_in(page, live_server, phone, "Volunteer2026")
     page.goto(live_server + "/my/shifts")
-    assert page.get_by_text("协会为您安排").first.is_visible()
-    assert page.get_by_role("button", name="婉拒").first.is_visible()
+    expect(page.get_by_text("协会为您安排").first).to_be_visible()
+    expect(page.get_by_role("button", name="婉拒").first).to_be_visible()
     screenshot(page, "volunteer-planned-shifts")
