@@ -45,6 +45,11 @@ DIVE_RISE_TOLERANCE = 0.5
 DIVE_BACKTRACK_RISE = 10.0
 INTEGRAL = 0.999
 PRICING_LIMIT_S = 1.0
+# CP-SAT's presolve in pricing pays off only with many shift types. Measured per pricing call (a few
+# rounds into the root, one thread): Instance13 (18 types) 50 ms with presolve against 180 ms
+# without; Instance12 (10 types) 8 ms either way; Instance8 (4 types) 21 ms against 16 ms. The root
+# of Instance12 took 28-33 s with presolve against 24.9 s without (2 threads).
+PRESOLVE_MIN_SHIFT_TYPES = 11
 FULL_ROUND_EVERY = 5
 
 
@@ -208,10 +213,9 @@ class ColumnGeneration:
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = self.seed
         solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
-        # Measured on Instance12's root (2 threads): 24.9 s without presolve, 28-33 s with it (the
-        # model is the same each round; only its objective changes). Hinting the person's favourite
-        # row made it slower (31.7 and 33.1 s against 27.5 and 27.9 s).
-        solver.parameters.cp_model_presolve = False
+        # Hinting the person's favourite row made Instance12's root slower (31.7 and 33.1 s against
+        # 27.5 and 27.9 s).
+        solver.parameters.cp_model_presolve = len(self.instance.shifts) >= PRESOLVE_MIN_SHIFT_TYPES
         offset = pricing.constant - self.person_duals[p]
         rows: list[dict[int, str]] = []
 

@@ -61,10 +61,13 @@ class SearchOptions:
     use_construction: bool = True
     use_full_model: bool = True
     # Column generation and its dive (scheduler/nrp/colgen.py) before LNS, when the instance has at
-    # most this many shift variables. Its root relaxation must converge within ``colgen_root_fraction``
-    # of the time limit (else LNS gets the rest); the dive ends by ``colgen_fraction``.
+    # most max(colgen_max_vars, colgen_vars_per_second * time limit) shift variables. Its root
+    # relaxation must converge within ``colgen_root_fraction`` of the time limit (else LNS gets the
+    # rest); the dive ends by ``colgen_fraction``. Measured roots (2 threads): Instance12 (10,452
+    # variables) 21-29 s; Instance13 (39,936) 199 s, so it runs there only with 400 s or more.
     use_column_generation: bool = True
     colgen_max_vars: int = 20_000
+    colgen_vars_per_second: float = 100.0
     # Measured at 120 s: on Instance15 (42 days) and Instance19 (84 days) the root had not converged
     # after 60 s (LP 3878 and 7016 against best known 3828 and 3149), half the time lost to LNS.
     colgen_max_horizon: int = 28
@@ -668,7 +671,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     colgen_bound = None
     use_colgen = (
         options.use_column_generation
-        and stats["shift_vars"] <= options.colgen_max_vars
+        and stats["shift_vars"] <= max(options.colgen_max_vars, options.colgen_vars_per_second * options.time_limit)
         and instance.horizon <= options.colgen_max_horizon
     )
     if use_colgen and incumbent.roster is not None:
