@@ -234,9 +234,10 @@ class ColumnGeneration:
         least = solver.best_objective_bound / DUAL_SCALE + offset - margin
         return p, rows[-3:], least  # the last rows found are the cheapest
 
-    def converge(self, deadline: float) -> bool:
+    def converge(self, deadline: float, stop_above: float = math.inf) -> bool:
         """Price until no row improves the LP (within GAP_TOLERANCE); False if the deadline came first.
-        With nobody fixed, each round's Lagrangian bound is kept in ``self.bound``."""
+        With nobody fixed, each round's Lagrangian bound is kept in ``self.bound``. Pricing also stops
+        once a round's Lagrangian bound exceeds ``stop_above`` (the LP value is then above it too)."""
         active = [p for p in range(self.people) if p not in self.fixed]
         # Partial pricing: after a full round, only the people who got new rows are priced again
         # until none of them gets one; convergence is only judged on full rounds.
@@ -258,7 +259,7 @@ class ColumnGeneration:
             if full:
                 if not self.fixed and lagrangian > (self.bound if self.bound is not None else -math.inf):
                     self.bound = lagrangian
-                if not hot or lagrangian >= self.lp_value - GAP_TOLERANCE:
+                if not hot or lagrangian >= self.lp_value - GAP_TOLERANCE or lagrangian > stop_above:
                     self.solve_master()
                     return True
             since_full = 0 if full else since_full + 1
@@ -307,7 +308,12 @@ class ColumnGeneration:
             before = self.lp_value
             for p, k in integral + fractional:
                 self.fix(p, k)
-            self.converge(deadline)
+            # The master over the rows known so far is an upper bound on the LP with these fixings: if it
+            # has not risen, the step stands without pricing. Else pricing stops as soon as the step is
+            # proved to raise the LP past what the checks below act on.
+            self.solve_master()
+            if self.lp_value > before + 1e-6:
+                self.converge(deadline, before + (DIVE_RISE_TOLERANCE if len(fractional) > 1 else DIVE_BACKTRACK_RISE))
             rose = self.lp_value > before + DIVE_RISE_TOLERANCE
             if rose and len(fractional) > 1:
                 # Too greedy: keep the heaviest row only, and never try this batch size again.
