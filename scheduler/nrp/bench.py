@@ -215,7 +215,7 @@ def render(
         "under 0.2 s, or that finds nothing, the person's first feasible row (the cover objective with quick "
         "CP-SAT settings; else maximised minutes over one shift type of each length; else over all types), "
         "improved with itself as the hint for the rest of the share. Where the instance has at most 28 days and "
-        "20,000 shift variables, column generation (`scheduler/nrp/colgen.py`): a master LP over whole rows (GLOP) priced by a "
+        "at most 20,000 shift variables or 100 per second of the time limit (Instance13 at 600 s), column generation (`scheduler/nrp/colgen.py`): a master LP over whole rows (GLOP) priced by a "
         "one-person CP-SAT model with every hard rule, its Lagrangian bound, and a dive that fixes people to the "
         "rows the LP favours until it is integral (root by 50% of the time limit, dive by 85%; people still unfixed "
         "then are solved together on the compact model). Then large-neighbourhood search (LNS): "

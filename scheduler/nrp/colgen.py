@@ -10,10 +10,11 @@ problem, and once no row prices out the LP value is one.
 
 Why: this relaxation is far tighter than the compact model's. Measured at the root (2 threads):
 Instance8 1296.6 in ~16 s (best known 1300; the compact model's bound after 60 s was 1264-1276),
-Instance10 4631.0 in 6-9 s (best known 4631), Instance12 4040.0 in 24-40 s (best known 4040).
+Instance10 4631.0 in 6-9 s (best known 4631), Instance12 4040.0 in 21-40 s (best known 4040),
+Instance13 1348.0 in 199 s (best known 1348; the compact model's LNS reached 1721 in 600 s).
 
-The dive fixes people to rows the LP favours and re-solves (with pricing) after each step, until the
-LP is integral: a roster near the relaxation. Solving the master as an integer program over the
+The dive fixes people to rows the LP favours and re-solves after each step (pricing only when the
+master over the rows known so far has risen), until the LP is integral: a roster near the relaxation. Solving the master as an integer program over the
 generated rows instead did poorly: on Instance8's root columns SCIP reached 1905 and CP-SAT 1910 in
 30 s, against a dive result of 1304-1307.
 """
