@@ -119,3 +119,45 @@ def test_a_banned_column_gets_no_weight_and_stays_banned_when_its_person_is_unfi
         assert colgen.weights[(0, k)] == 0
     finally:
         colgen.close()
+
+
+def test_pricing_stops_early_only_when_the_fully_priced_lp_would_be_above_the_threshold():
+    # Two copies from the same first roster fix the same people to their first-roster rows (which
+    # raises the LP); one prices to the end, the other stops once its Lagrangian bound passes the
+    # threshold. Stopping early must not misjudge the rise the dive acts on.
+    instance = load_instance(DATA / "Instance3.txt")
+    roster = construct(instance, _Clock(10), SearchOptions(time_limit=10))
+    copies = []
+    for _ in range(2):
+        colgen = ColumnGeneration(instance, threads=2)
+        colgen.add_roster(roster)
+        copies.append(colgen)
+    try:
+        for colgen in copies:
+            colgen.converge(time.monotonic() + 60)
+        root = copies[0].lp_value
+        root_rounds = [colgen.rounds for colgen in copies]
+        for colgen in copies:
+            for p in range(len(instance.staff) // 2):
+                colgen.fix(p, 0)  # the first-roster row was each person's first column
+        full, early = copies
+        threshold = root + 1.0
+        full.converge(time.monotonic() + 60)
+        early.converge(time.monotonic() + 60, stop_above=threshold)
+        assert full.lp_value > threshold  # else the early stop had nothing to prove
+        assert early.lp_value > threshold
+        assert early.lp_value >= full.lp_value - 0.5  # its master is an upper bound on the LP
+        assert early.rounds - root_rounds[1] <= full.rounds - root_rounds[0]
+    finally:
+        for colgen in copies:
+            colgen.close()
+
+
+def test_column_generation_runs_on_larger_instances_only_when_the_time_limit_allows_it():
+    instance = load_instance(DATA / "Instance2.txt")  # 312 shift variables
+    options = dict(colgen_max_vars=0, colgen_vars_per_second=100, use_full_model=False, use_lns=False)
+    short = solve_instance(instance, SearchOptions(time_limit=2, **options))  # allows 200
+    assert "colgen_root" not in short.stats
+    longer = solve_instance(instance, SearchOptions(time_limit=4, **options))  # allows 400
+    assert longer.stats["colgen_root"] == "converged"
+    assert longer.objective == OPTIMUM["Instance2"]
