@@ -68,9 +68,13 @@ class SearchOptions:
     use_column_generation: bool = True
     colgen_max_vars: int = 20_000
     colgen_vars_per_second: float = 100.0
+    # And when the horizon is at most max(colgen_max_horizon, colgen_days_per_second * time limit) days.
     # Measured at 120 s: on Instance15 (42 days) and Instance19 (84 days) the root had not converged
-    # after 60 s (LP 3878 and 7016 against best known 3828 and 3149), half the time lost to LNS.
+    # after 60 s (LP 3878 and 7016 against best known 3828 and 3149), half the time lost to LNS. At
+    # 600 s Instance15's root converged at 129 s (LP 3823.6) and the search ended at 3842, against 4187
+    # with LNS alone; so 42 days are let in from 600 s on.
     colgen_max_horizon: int = 28
+    colgen_days_per_second: float = 0.07
     colgen_root_fraction: float = 0.5
     colgen_fraction: float = 0.85
     # Which kinds pay differs by instance, so each LNS thread chooses among these by their recent gain
@@ -672,7 +676,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     use_colgen = (
         options.use_column_generation
         and stats["shift_vars"] <= max(options.colgen_max_vars, options.colgen_vars_per_second * options.time_limit)
-        and instance.horizon <= options.colgen_max_horizon
+        and instance.horizon <= max(options.colgen_max_horizon, options.colgen_days_per_second * options.time_limit)
     )
     if use_colgen and incumbent.roster is not None:
         colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats)
