@@ -164,3 +164,23 @@ def test_column_generation_runs_on_larger_instances_only_when_the_time_limit_all
     longer = solve_instance(instance, SearchOptions(time_limit=4, **options))  # allows 400
     assert longer.stats["colgen_root"] == "converged"
     assert longer.objective == OPTIMUM["Instance2"]
+
+
+def test_a_master_rebuilt_afresh_keeps_the_fixings_and_bans_and_its_value():
+    instance, roster, colgen = started("Instance3")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        colgen.fix(0, 0)
+        weight, k = colgen._favourite(1)
+        colgen.ban(1, k)
+        colgen.solve_master()
+        value, weights = colgen.lp_value, dict(colgen.weights)
+        colgen.rebuild_master()
+        colgen.solve_master()
+        assert abs(colgen.lp_value - value) < 1e-6
+        assert colgen.weights[(0, 0)] > 1 - 1e-6
+        assert all(colgen.weights[(0, other)] == 0 for other in range(1, len(colgen.columns[0])))
+        assert colgen.weights[(1, k)] == 0
+        assert len(colgen.weights) == len(weights)
+    finally:
+        colgen.close()
