@@ -15,8 +15,8 @@ Instance13 1348.0 in 199 s (best known 1348; the compact model's LNS reached 172
 
 The dive fixes people to rows the LP favours and re-solves after each step (pricing only when the
 master over the rows known so far has risen), until the LP is integral: a roster near the relaxation.
-Solving the master as an integer program over the generated rows instead did poorly: on Instance8's root columns SCIP reached 1905 and CP-SAT 1910 in
-30 s, against a dive result of 1304-1307.
+Solving the master as an integer program over the generated rows instead did poorly: on Instance8's
+root columns SCIP reached 1905 and CP-SAT 1910 in 30 s, against a dive result of 1304-1307.
 """
 
 from __future__ import annotations
@@ -210,13 +210,12 @@ class ColumnGeneration:
         """The master built afresh from every known row, with the fixings and bans as they are."""
         self._build_master()
         for p in range(self.people):
-            for k, column in enumerate(self.columns[p]):
+            for column in self.columns[p]:
                 self._add_column_to_master(p, column)
-                fixed_elsewhere = p in self.fixed and self.fixed[p] != k
-                if fixed_elsewhere or (p not in self.fixed and (p, k) in self.banned):
-                    self._variables[p][k].SetUb(0)
-                else:
-                    self._variables[p][k].SetUb(self._lp.infinity())
+        for p, k in self.banned:
+            self.ban(p, k)
+        for p, k in self.fixed.items():
+            self.fix(p, k)
 
     def _price(self, p: int) -> tuple[int, list[dict[int, str]], float | None]:
         """Rows of negative reduced cost for person p, and a lower bound on p's least reduced cost."""
