@@ -212,9 +212,9 @@ class ColumnGeneration:
         for p in range(self.people):
             for column in self.columns[p]:
                 self._add_column_to_master(p, column)
-        for p, k in self.banned:
+        for p, k in list(self.banned):
             self.ban(p, k)
-        for p, k in self.fixed.items():
+        for p, k in list(self.fixed.items()):
             self.fix(p, k)
 
     def _price(self, p: int) -> tuple[int, list[dict[int, str]], float | None]:
