@@ -5,8 +5,9 @@ Why this shape: every hard rule of the benchmark is about one person, and cover 
 1. A first roster is built person by person, each person solved exactly by CP-SAT given the people
    already placed (their cover counts are constants, so the person's cost is exact). It is feasible
    whenever every person on their own is, and already a fair greedy roster.
-2. On instances of up to 28 days and 20,000 shift variables, column generation over whole rows
-   (scheduler/nrp/colgen.py) proves a lower bound and, by a dive, gives a roster near its relaxation.
+2. On instances of up to 28 days and 20,000 shift variables (more with a longer time limit: see
+   SearchOptions), column generation over whole rows (scheduler/nrp/colgen.py) proves a lower bound
+   and, by a dive, gives a roster near its relaxation.
 3. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
    everyone else to the incumbent roster, and let CP-SAT re-optimise that neighbourhood starting from
    the incumbent as a complete hint. Each kind of neighbourhood has its own size, which grows while
