@@ -17,10 +17,15 @@ The dive fixes people to rows the LP favours and re-solves after each step (pric
 master over the rows known so far has risen), until the LP is integral: a roster near the relaxation.
 Solving the master as an integer program over the generated rows instead did poorly: on Instance8's
 root columns SCIP reached 1905 and CP-SAT 1910 in 30 s, against a dive result of 1304-1307.
+
+On small instances branch and price (branch_and_price) searches instead of the dive: one branch is a
+person's shift type on one day, the other its absence; pricing honours the decisions as assumptions.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +35,7 @@ from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from scheduler.nrp.instance import Instance, Roster
-from scheduler.nrp.model import add_person_rules
+from scheduler.nrp.model import add_person_rules, roster_objective
 
 # Duals are fractional; CP-SAT wants integer coefficients.
 DUAL_SCALE = 1000
@@ -109,6 +114,10 @@ class ColumnGeneration:
         self.bound: float | None = None  # best Lagrangian bound proved with nobody fixed
         self.rounds = 0
         self._lp = None
+        # Branch-and-price decisions: person -> {(day, shift type): works it or not}. Pricing honours
+        # them; known columns that break them are banned.
+        self.branch: dict[int, dict[tuple[int, str], bool]] = {}
+        self.node_bound = -math.inf  # best Lagrangian bound of the last converge() call
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -125,7 +134,12 @@ class ColumnGeneration:
             return False
         self._known[p].add(key)
         self.columns[p].append(Column(dict(row), self.row_cost(p, row)))
+        if self._breaks_branch(p, row):
+            self.banned.add((p, len(self.columns[p]) - 1))
         return True
+
+    def _breaks_branch(self, p: int, row: dict[int, str]) -> bool:
+        return any((row.get(day) == shift) != works for (day, shift), works in self.branch.get(p, {}).items())
 
     def add_roster(self, roster: Roster) -> None:
         rows: list[dict[int, str]] = [{} for _ in range(self.people)]
@@ -161,7 +175,8 @@ class ColumnGeneration:
         self._lp = lp
 
     def _add_column_to_master(self, p: int, column: Column) -> None:
-        var = self._lp.NumVar(0, 0 if p in self.fixed else self._lp.infinity(), "")
+        closed = p in self.fixed or (p, len(self._variables[p])) in self.banned
+        var = self._lp.NumVar(0, 0 if closed else self._lp.infinity(), "")
         self._convexity[p].SetCoefficient(var, 1)
         self._objective.SetCoefficient(var, column.cost)
         for day, shift in column.row.items():
@@ -226,6 +241,8 @@ class ColumnGeneration:
         scaled = {key: int(round(DUAL_SCALE * weight)) for key, weight in weights.items()}
         pricing.model.clear_objective()
         pricing.model.minimize(sum(coefficient * pricing.shift_vars[key] for key, coefficient in scaled.items() if coefficient))
+        if not self._assume_branch(p):
+            return p, [], None
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = self.seed
@@ -244,6 +261,8 @@ class ColumnGeneration:
                     rows.append(row)
 
         status = solver.solve(pricing.model, Collector())
+        if status == cp_model.INFEASIBLE:
+            return p, [], math.inf  # no row meets the branch decisions: nothing below this node
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return p, [], None
         # Rounding moved each worked day's weight by at most 0.5 / DUAL_SCALE.
@@ -251,11 +270,28 @@ class ColumnGeneration:
         least = solver.best_objective_bound / DUAL_SCALE + offset - margin
         return p, rows[-3:], least  # the last rows found are the cheapest
 
+    def _assume_branch(self, p: int) -> bool:
+        """The person's branch decisions as assumptions of their pricing model; False if one asks
+        for a shift the person may not work at all."""
+        pricing = self.pricing[p]
+        pricing.model.clear_assumptions()
+        literals = []
+        for (day, shift), works in self.branch.get(p, {}).items():
+            var = pricing.shift_vars.get((day, shift))
+            if var is None:
+                if works:
+                    return False
+                continue
+            literals.append(var if works else ~var)
+        pricing.model.add_assumptions(literals)
+        return True
+
     def converge(self, deadline: float, stop_above: float = math.inf) -> bool:
         """Price until no row improves the LP (within GAP_TOLERANCE); False if the deadline came first.
         With nobody fixed, each round's Lagrangian bound is kept in ``self.bound``. Pricing also stops
         once a round's Lagrangian bound exceeds ``stop_above`` (the LP value is then above it too)."""
         active = [p for p in range(self.people) if p not in self.fixed]
+        self.node_bound = -math.inf
         # Partial pricing: after a full round, only the people who got new rows are priced again
         # until none of them gets one; convergence is only judged on full rounds.
         priced, since_full = active, 0
@@ -272,8 +308,12 @@ class ColumnGeneration:
             for p, rows, least in self.pool.map(self._price, priced):
                 if sum(self.add_row(p, row) for row in rows):
                     hot.append(p)
-                lagrangian = -math.inf if least is None else lagrangian + min(0.0, least)
+                if least == math.inf or lagrangian == math.inf:
+                    lagrangian = math.inf
+                else:
+                    lagrangian = -math.inf if least is None else lagrangian + min(0.0, least)
             if full:
+                self.node_bound = max(self.node_bound, lagrangian)
                 if not self.fixed and lagrangian > (self.bound if self.bound is not None else -math.inf):
                     self.bound = lagrangian
                 if not hot or lagrangian >= self.lp_value - GAP_TOLERANCE or lagrangian > stop_above:
@@ -354,6 +394,99 @@ class ColumnGeneration:
             elif not rose:
                 batch = min(ceiling, batch * 2)
         return self.roster()
+
+
+    # -- branch and price -------------------------------------------------------------------------
+
+    def _enter_node(self, branch: dict[int, dict[tuple[int, str], bool]]) -> bool | None:
+        """Make ``branch`` the decisions in force: columns that break them are banned, and a person
+        left without a column gets any row that meets them. False if some person has none (the node
+        is empty); None if a row could not be found in time."""
+        for p in list(self.fixed):
+            self.unfix(p)
+        self.branch = branch
+        self.banned = {(p, k) for p in branch for k, column in enumerate(self.columns[p]) if self._breaks_branch(p, column.row)}
+        if self._lp is not None:
+            for p in range(self.people):
+                for k, var in enumerate(self._variables[p]):
+                    var.SetUb(0 if (p, k) in self.banned else self._lp.infinity())
+        for p in branch:
+            if all((p, k) in self.banned for k in range(len(self.columns[p]))):
+                pricing = self.pricing[p]
+                if not self._assume_branch(p):
+                    return False
+                pricing.model.clear_objective()
+                solver = cp_model.CpSolver()
+                solver.parameters.num_workers = 1
+                solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
+                solver.parameters.stop_after_first_solution = True
+                status = solver.solve(pricing.model)
+                if status == cp_model.INFEASIBLE:
+                    return False
+                if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    return None
+                self.add_row(p, {d: t for (d, t), var in pricing.shift_vars.items() if solver.boolean_value(var)})
+        return True
+
+    def _fractional_cell(self) -> tuple[int, int, str] | None:
+        """The (person, day, shift type) whose LP value is nearest one half, if any is fractional."""
+        value: dict[tuple[int, int, str], float] = {}
+        for (p, k), weight in self.weights.items():
+            if weight > 1e-6:
+                for day, shift in self.columns[p][k].row.items():
+                    value[(p, day, shift)] = value.get((p, day, shift), 0.0) + weight
+        fractional = [(abs(v - 0.5), cell) for cell, v in value.items() if 1e-4 < v < 1 - 1e-4]
+        return min(fractional)[1] if fractional else None
+
+    def branch_and_price(self, deadline: float, upper_bound: int, offer) -> bool:
+        """Search for a roster cheaper than ``upper_bound``, calling ``offer(roster, objective)`` with each
+        one found. Branches on one cell (the person works that shift type that day, or not): plunging
+        from the node of least bound down the "works it" children, the "not" children kept for later.
+        A node is pruned when its Lagrangian bound, rounded up, is no better than the best roster.
+        Returns True when every node was pruned before the deadline: the last roster offered is
+        then optimal (or none cheaper than ``upper_bound`` exists).
+
+        Why: on Instance5 and Instance7 the dive ends a few units above the optimum (1146, 1062-1071),
+        and LNS seldom closes that; this search found 1143 and 1056 there within 60 s in some runs."""
+        best = upper_bound
+        order = itertools.count()
+        heap: list = [(-math.inf, next(order), {})]
+        exhausted = True
+        try:
+            while heap:
+                bound, _, branch = heapq.heappop(heap)
+                while branch is not None:
+                    if bound > best - 1 + 1e-6:  # rounded up, no better than best
+                        break
+                    if time.monotonic() >= deadline:
+                        return False
+                    entered = self._enter_node(branch)
+                    if entered is None:
+                        exhausted = False
+                    if not entered:
+                        break
+                    if not self.converge(deadline, stop_above=best - 1 + 1e-6):
+                        return False
+                    bound = max(bound, self.node_bound)
+                    roster = self.roster()
+                    objective = roster_objective(self.instance, roster)
+                    if objective < best:
+                        best = objective
+                        offer(roster, objective)
+                    cell = self._fractional_cell()
+                    if cell is None or bound > best - 1 + 1e-6:
+                        break
+                    p, day, shift = cell
+                    children = []
+                    for works in (False, True):
+                        child = {q: dict(decisions) for q, decisions in branch.items()}
+                        child.setdefault(p, {})[(day, shift)] = works
+                        children.append(child)
+                    heapq.heappush(heap, (bound, next(order), children[0]))
+                    branch = children[1]
+            return exhausted
+        finally:
+            self._enter_node({})
 
 
 def lower_bound(value: float | None) -> int | None:
