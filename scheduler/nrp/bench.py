@@ -165,7 +165,7 @@ def render(
         "Machine: " + "; or ".join(machines) + f". Runs started {starts[0]} to {starts[-1]}.",
         "",
         "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
-        "our search proved (column generation's or the full model's; — when neither ran); first feasible = seconds to the first "
+        "our search proved (column generation's, the full model's, or the best roster when branch and price searched its whole tree; — when none ran); first feasible = seconds to the first "
         "complete roster; load = 1-minute load average when the run started (other jobs shared the cores); "
         "commit = the solver's commit for that row.",
         "",
