@@ -314,7 +314,7 @@ class ColumnGeneration:
                     lagrangian = -math.inf if least is None else lagrangian + min(0.0, least)
             if full:
                 self.node_bound = max(self.node_bound, lagrangian)
-                if not self.fixed and lagrangian > (self.bound if self.bound is not None else -math.inf):
+                if not self.fixed and not self.branch and lagrangian > (self.bound if self.bound is not None else -math.inf):
                     self.bound = lagrangian
                 if not hot or lagrangian >= self.lp_value - GAP_TOLERANCE or lagrangian > stop_above:
                     self.solve_master()
@@ -420,6 +420,7 @@ class ColumnGeneration:
                 solver.parameters.num_workers = 1
                 solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
                 solver.parameters.stop_after_first_solution = True
+                solver.parameters.random_seed = self.seed
                 status = solver.solve(pricing.model)
                 if status == cp_model.INFEASIBLE:
                     return False
@@ -443,8 +444,8 @@ class ColumnGeneration:
         one found. Branches on one cell (the person works that shift type that day, or not): plunging
         from the node of least bound down the "works it" children, the "not" children kept for later.
         A node is pruned when its Lagrangian bound, rounded up, is no better than the best roster.
-        Returns True when every node was pruned before the deadline: the last roster offered is
-        then optimal (or none cheaper than ``upper_bound`` exists).
+        Returns True when every node was pruned by its bound before the deadline: the last roster
+        offered is then optimal (or none cheaper than ``upper_bound`` exists).
 
         Why: on Instance5 and Instance7 the dive ends a few units above the optimum (1146, 1062-1071),
         and LNS seldom closes that; this search found 1143 and 1056 there within 60 s in some runs."""
@@ -473,8 +474,14 @@ class ColumnGeneration:
                     if objective < best:
                         best = objective
                         offer(roster, objective)
+                    if bound > best - 1 + 1e-6:
+                        break
                     cell = self._fractional_cell()
-                    if cell is None or bound > best - 1 + 1e-6:
+                    if cell is None:
+                        # An integral master whose bound did not prune it above: converged pricing
+                        # would have (its bound is within GAP_TOLERANCE of the roster's cost), so some
+                        # pricing call ran out of time and the node is not proved.
+                        exhausted = False
                         break
                     p, day, shift = cell
                     children = []
@@ -485,6 +492,8 @@ class ColumnGeneration:
                     heapq.heappush(heap, (bound, next(order), children[0]))
                     branch = children[1]
             return exhausted
+        except RuntimeError:
+            return False  # GLOP failed on a node's master even rebuilt: the rosters offered stand
         finally:
             self._enter_node({})
 

@@ -212,15 +212,21 @@ def test_branch_decisions_hold_in_the_master_and_in_pricing():
     instance, roster, colgen = started("Instance3")
     try:
         colgen.converge(time.monotonic() + 60)
-        p, day, shift = colgen._fractional_cell()
+        root_value = colgen.lp_value
+        # A cell the LP uses (the root LP may be integral): branching either way must hold.
+        p = 0
+        day, shift = next(iter(colgen.columns[p][colgen._favourite(p)[1]].row.items()))
         for works in (True, False):
             assert colgen._enter_node({p: {(day, shift): works}})
             assert colgen.converge(time.monotonic() + 60)
             used = [k for k in range(len(colgen.columns[p])) if colgen.weights.get((p, k), 0) > 1e-6]
             assert used
             assert all((colgen.columns[p][k].row.get(day) == shift) == works for k in used)
-            # Pricing under the decision proposes only rows that meet it.
+            # Pricing under the decision proposes only rows that meet it: with every cover dual made
+            # large, many rows price out.
+            colgen.cover_duals = {key: 1000.0 for key in colgen.cover_duals}
             _, rows, least = colgen._price(p)
+            assert rows
             assert all((row.get(day) == shift) == works for row in rows)
         # A shift the person may not work at all: the node is empty.
         person = instance.staff[p]
@@ -230,5 +236,35 @@ def test_branch_decisions_hold_in_the_master_and_in_pricing():
         colgen._enter_node({})
         colgen.solve_master()
         assert not colgen.banned
+        assert colgen.lp_value <= root_value + 1e-6  # every column open again
+    finally:
+        colgen.close()
+
+
+def test_branch_and_price_claims_no_proof_when_pricing_proves_nothing():
+    instance, roster, colgen = started("Instance1")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        root_bound = colgen.bound
+        colgen._price = lambda p: (p, [], None)  # as if every pricing call ran out of time
+        offered = []
+        exhausted = colgen.branch_and_price(
+            time.monotonic() + 30, roster_objective(instance, roster), lambda r, objective: offered.append(objective)
+        )
+        assert not exhausted
+        assert colgen.bound == root_bound  # node bounds hold under their decisions only
+    finally:
+        colgen.close()
+
+
+def test_branch_and_price_keeps_the_root_bound_and_stops_at_its_deadline():
+    instance, roster, colgen = started("Instance1")  # its root bound (558) is well below the optimum
+    try:
+        colgen.converge(time.monotonic() + 60)
+        root_bound = colgen.bound
+        upper = roster_objective(instance, roster)
+        assert not colgen.branch_and_price(time.monotonic() - 1, upper, lambda r, objective: None)
+        assert colgen.branch_and_price(time.monotonic() + 60, upper, lambda r, objective: None)
+        assert colgen.bound == root_bound
     finally:
         colgen.close()
