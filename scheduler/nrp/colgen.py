@@ -242,7 +242,7 @@ class ColumnGeneration:
         pricing.model.clear_objective()
         pricing.model.minimize(sum(coefficient * pricing.shift_vars[key] for key, coefficient in scaled.items() if coefficient))
         if not self._assume_branch(p):
-            return p, [], None
+            return p, [], math.inf  # a decision asks for a shift the person may not work
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = self.seed
@@ -394,7 +394,6 @@ class ColumnGeneration:
             elif not rose:
                 batch = min(ceiling, batch * 2)
         return self.roster()
-
 
     # -- branch and price -------------------------------------------------------------------------
 
