@@ -268,3 +268,17 @@ def test_branch_and_price_keeps_the_root_bound_and_stops_at_its_deadline():
         assert colgen.bound == root_bound
     finally:
         colgen.close()
+
+
+def test_search_uses_the_tree_up_to_its_people_limit_and_the_dive_above_it():
+    instance = load_instance(DATA / "Instance2.txt")  # 14 people
+    options = dict(time_limit=20, use_full_model=False, use_lns=False, seed=0)
+    tree = solve_instance(instance, SearchOptions(branch_and_price_max_people=14, **options))
+    assert tree.stats["branch_and_price"] == "exhausted"
+    assert "colgen_dive_unfixed" not in tree.stats
+    assert tree.objective == tree.bound == OPTIMUM["Instance2"]
+    assert tree.status == "OPTIMAL"
+    dive = solve_instance(instance, SearchOptions(branch_and_price_max_people=13, **options))
+    assert "branch_and_price" not in dive.stats
+    assert dive.stats["colgen_dive_unfixed"] == 0
+    assert dive.objective >= OPTIMUM["Instance2"]
