@@ -191,6 +191,10 @@ class ColumnGeneration:
 
     def unfix(self, p: int) -> None:
         del self.fixed[p]
+        self._open_columns(p)
+
+    def _open_columns(self, p: int) -> None:
+        """Every column of an unfixed person back in the master, but for the banned ones."""
         for k, var in enumerate(self._variables[p]):
             var.SetUb(0 if (p, k) in self.banned else self._lp.infinity())
 
@@ -226,11 +230,16 @@ class ColumnGeneration:
         self._build_master()
         for p in range(self.people):
             for column in self.columns[p]:
-                self._add_column_to_master(p, column)
-        for p, k in list(self.banned):
-            self.ban(p, k)
+                self._add_column_to_master(p, column)  # banned columns come in closed
         for p, k in list(self.fixed.items()):
             self.fix(p, k)
+
+    def _pricing_solver(self) -> cp_model.CpSolver:
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.random_seed = self.seed
+        solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
+        return solver
 
     def _price(self, p: int) -> tuple[int, list[dict[int, str]], float | None]:
         """Rows of negative reduced cost for person p, and a lower bound on p's least reduced cost."""
@@ -243,10 +252,7 @@ class ColumnGeneration:
         pricing.model.minimize(sum(coefficient * pricing.shift_vars[key] for key, coefficient in scaled.items() if coefficient))
         if not self._assume_branch(p):
             return p, [], math.inf  # a decision asks for a shift the person may not work
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = self.seed
-        solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
+        solver = self._pricing_solver()
         # Hinting the person's favourite row made Instance12's root slower (31.7 and 33.1 s against
         # 27.5 and 27.9 s).
         solver.parameters.cp_model_presolve = len(self.instance.shifts) >= PRESOLVE_MIN_SHIFT_TYPES
@@ -401,25 +407,20 @@ class ColumnGeneration:
         """Make ``branch`` the decisions in force: columns that break them are banned, and a person
         left without a column gets any row that meets them. False if some person has none (the node
         is empty); None if a row could not be found in time."""
-        for p in list(self.fixed):
-            self.unfix(p)
+        self.fixed.clear()
         self.branch = branch
         self.banned = {(p, k) for p in branch for k, column in enumerate(self.columns[p]) if self._breaks_branch(p, column.row)}
         if self._lp is not None:
             for p in range(self.people):
-                for k, var in enumerate(self._variables[p]):
-                    var.SetUb(0 if (p, k) in self.banned else self._lp.infinity())
+                self._open_columns(p)
         for p in branch:
             if all((p, k) in self.banned for k in range(len(self.columns[p]))):
                 pricing = self.pricing[p]
                 if not self._assume_branch(p):
                     return False
                 pricing.model.clear_objective()
-                solver = cp_model.CpSolver()
-                solver.parameters.num_workers = 1
-                solver.parameters.max_time_in_seconds = PRICING_LIMIT_S
+                solver = self._pricing_solver()
                 solver.parameters.stop_after_first_solution = True
-                solver.parameters.random_seed = self.seed
                 status = solver.solve(pricing.model)
                 if status == cp_model.INFEASIBLE:
                     return False
