@@ -1,0 +1,233 @@
+"""Exact pricing of one person's row by dynamic programming over the days (numpy).
+
+Column generation's pricing problem is a shortest path: each day the person is off or works one
+shift type, every hard rule is about that one row, and the cost of a row is a sum over its days. So
+a forward pass over the days with a state that remembers just enough for the rules finds the least
+reduced cost exactly, and a backward pass recovers the rows. The state after a day:
+
+- ``last``: off (0) or the shift type worked (1..T), for forbidden successions and run changes;
+- ``run``: length of the current run of worked days (up to the maximum) or of days off (capped at
+  the minimum);
+- ``edge``: 1 while the current run started on day 0 (the benchmark exempts runs that touch the
+  horizon's ends from the minimum run lengths; the end is handled by accepting any final state);
+- ``minutes``: total worked, in units of the greatest common divisor of the shift lengths;
+- ``weekends``: weekends worked so far (only if the limit can bind);
+- one count per shift type whose maximum can bind.
+
+Why: a CP-SAT call per pricing problem cost ~14 ms on Instance7 (one thread), most of each
+branch-and-price node. The state space there is a few thousand values a day, so a pass is a few
+dozen array operations per day. Instances whose state space is too large keep CP-SAT.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import reduce
+
+import numpy as np
+
+from scheduler.nrp.instance import Instance
+
+# Beyond this many states a day, pricing stays with CP-SAT (memory and time grow with it).
+MAX_STATES = 200_000
+_TOLERANCE = 1e-7
+
+
+class RowDP:
+    def __init__(self, instance: Instance, p: int):
+        person = instance.staff[p]
+        self.horizon = horizon = instance.horizon
+        self.shift_ids = [shift.id for shift in instance.shifts]
+        types = len(self.shift_ids)
+        # allowed[d]: shift indices (1..T) the person may work on day d
+        self.allowed = [
+            [1 + self.shift_ids.index(t) for t in instance.allowed_shifts(person, d)] for d in range(horizon)
+        ]
+        ever = sorted({t for day in self.allowed for t in day})
+        minutes = {t: instance.shifts[t - 1].minutes for t in ever}
+        unit = reduce(math.gcd, minutes.values(), 0) or 1
+        self.units = {t: minutes[t] // unit for t in ever}
+        self.max_units = person.max_total_minutes // unit
+        self.min_units = -(-person.min_total_minutes // unit)
+        self.max_run = person.max_consecutive_shifts
+        self.min_run = max(person.min_consecutive_shifts, 1)
+        self.off_cap = max(person.min_consecutive_days_off, 1)
+        saturdays = len(range(5, horizon, 7))
+        self.track_weekends = person.max_weekends < saturdays
+        # Binding counts: shift index -> axis position among the count axes.
+        days_allowed = {t: sum(t in day for day in self.allowed) for t in ever}
+        self.counted = [t for t in ever if person.max_shifts.get(self.shift_ids[t - 1], 0) < days_allowed[t]]
+        self.count_axis = {t: 5 + i for i, t in enumerate(self.counted)}
+        self.shape = (
+            types + 1,
+            max(self.max_run, self.off_cap, 1),
+            2,
+            max(self.max_units, 0) + 1,
+            person.max_weekends + 1 if self.track_weekends else 1,
+            *(person.max_shifts[self.shift_ids[t - 1]] + 1 for t in self.counted),
+        )
+        # Work on shift t may follow work on these shift types.
+        self.may_precede = {
+            t: np.array([l for l in range(1, types + 1) if self.shift_ids[t - 1] not in instance.shifts[l - 1].forbidden_next])
+            for t in ever
+        }
+        self._slice_cache: dict = {}
+
+    @property
+    def states(self) -> int:
+        return math.prod(self.shape)
+
+    def _weekend_step(self, day: int, from_work: bool) -> int:
+        """Weekends added by working on ``day``: Saturday counts one; Sunday one unless Saturday was worked."""
+        if not self.track_weekends:
+            return 0
+        if day % 7 == 5:
+            return 1
+        if day % 7 == 6:
+            return 0 if from_work else 1
+        return 0
+
+    def _slices(self, lead: int, t: int, weekend_step: int):
+        """Slices (destination, source) over arrays whose axes from ``lead`` on are minutes, weekends
+        and counts, that move each state to the one after working shift t once; None if none can."""
+        key = (lead, t, weekend_step)
+        if key not in self._slice_cache:
+            dst = [slice(None)] * (lead + len(self.shape) - 3)
+            src = list(dst)
+            steps = [(lead, self.units[t]), (lead + 1, weekend_step)]
+            if t in self.count_axis:
+                steps.append((lead + self.count_axis[t] - 3, 1))
+            result = (tuple(dst), tuple(src))
+            for axis, step in steps:
+                size = self.shape[axis - lead + 3]
+                if step >= size:
+                    result = None
+                    break
+                if step:
+                    dst[axis] = slice(step, None)
+                    src[axis] = slice(0, size - step)
+            if result is not None:
+                result = (tuple(dst), tuple(src))
+            self._slice_cache[key] = result
+        return self._slice_cache[key]
+
+    def _work(self, target: np.ndarray, source: np.ndarray, t: int, weekend_step: int, cost: float) -> None:
+        """``target`` (all infinite) gets ``source`` moved by working shift t once, plus ``cost``."""
+        slices = self._slices(source.ndim - (len(self.shape) - 3), t, weekend_step)
+        if slices is not None:
+            dst, src = slices
+            np.add(source[src], cost, out=target[dst])
+
+    def forward(self, costs: list[dict[int, float]]) -> list[np.ndarray]:
+        """Least cost of reaching each state after each day. ``costs[d]`` maps the choices allowed on
+        day d (0 for off, else the shift index) to their cost; a choice left out is forbidden."""
+        values: list[np.ndarray] = []
+        inner = self.shape[3:]
+        start = np.full(inner, np.inf)
+        start[(0,) * len(inner)] = 0.0
+        for day in range(self.horizon):
+            choice = costs[day]
+            new = np.full(self.shape, np.inf)
+            if day == 0:
+                if 0 in choice:
+                    new[(0, 0, 1) + (0,) * len(inner)] = choice[0]
+                for t, cost in choice.items():
+                    if t:
+                        self._work(new[t, 0, 1], start, t, self._weekend_step(day, False), cost)
+                values.append(new)
+                continue
+            prev = values[-1]
+            if 0 in choice:
+                # Off may end a work run of at least the minimum (or one that started on day 0).
+                work_end = prev[1:, :, 1].min(axis=(0, 1))
+                if self.min_run <= self.shape[1]:
+                    np.minimum(work_end, prev[1:, self.min_run - 1 :, 0].min(axis=(0, 1)), out=work_end)
+                off = new[0]
+                cap = self.off_cap
+                off[1:cap] = prev[0, : cap - 1]
+                np.minimum(off[cap - 1], prev[0, cap - 1], out=off[cap - 1])
+                np.minimum(off[0, 0], work_end, out=off[0, 0])
+                if choice[0]:
+                    off += choice[0]
+            work_choices = [t for t in choice if t]
+            if work_choices:
+                # Work may follow a run of days off of at least the minimum (or one from day 0).
+                off_end = np.minimum(prev[0, self.off_cap - 1 :, 0].min(axis=0), prev[0, :, 1].min(axis=0))
+                continued: dict[bytes, np.ndarray] = {}
+                for t in work_choices:
+                    cost = choice[t]
+                    self._work(new[t, 0, 0], off_end, t, self._weekend_step(day, False), cost)
+                    if self.max_run >= 2 and len(self.may_precede[t]):
+                        key = self.may_precede[t].tobytes()
+                        if key not in continued:
+                            continued[key] = prev[self.may_precede[t], : self.max_run - 1].min(axis=0)
+                        self._work(new[t, 1 : self.max_run], continued[key], t, self._weekend_step(day, True), cost)
+            values.append(new)
+        return values
+
+    def final_values(self, values: list[np.ndarray]) -> np.ndarray:
+        """The last day's values with rows short of the minimum minutes set to infinity."""
+        last = values[-1].copy()
+        last[:, :, :, : self.min_units] = np.inf
+        return last
+
+    def best_states(self, values: list[np.ndarray], count: int) -> list[tuple[float, tuple[int, ...]]]:
+        final = self.final_values(values)
+        flat = final.ravel()
+        finite = np.flatnonzero(np.isfinite(flat))
+        if not len(finite):
+            return []
+        if len(finite) > count:
+            finite = finite[np.argpartition(flat[finite], count - 1)[:count]]
+        finite = finite[np.argsort(flat[finite], kind="stable")]
+        return [(float(flat[i]), tuple(int(x) for x in np.unravel_index(i, final.shape))) for i in finite]
+
+    def _predecessors(self, day: int, state: tuple[int, ...]):
+        last, run, edge, units, weekends, *counts = state
+        if last == 0:
+            if run >= 1:
+                yield (0, run - 1, edge, units, weekends, *counts)
+            if run == self.off_cap - 1:
+                yield (0, run, edge, units, weekends, *counts)
+            if run == 0 and edge == 0:
+                for before in range(1, self.shape[0]):
+                    for r in range(self.shape[1]):
+                        yield (before, r, 0, units, weekends, *counts) if r >= self.min_run - 1 else None
+                        yield (before, r, 1, units, weekends, *counts)
+            return
+        units -= self.units[last]
+        if last in self.count_axis:
+            counts[self.count_axis[last] - 5] -= 1
+        if run == 0:
+            if edge:
+                return
+            weekends -= self._weekend_step(day, False)
+            for r in range(self.shape[1]):
+                yield (0, r, 0, units, weekends, *counts) if r >= self.off_cap - 1 else None
+                yield (0, r, 1, units, weekends, *counts)
+        else:
+            weekends -= self._weekend_step(day, True)
+            for before in self.may_precede[last]:
+                yield (int(before), run - 1, edge, units, weekends, *counts)
+
+    def row(self, values: list[np.ndarray], costs: list[dict[int, float]], state: tuple[int, ...]) -> dict[int, str]:
+        """The row that reaches ``state`` on the last day at its least cost."""
+        row: dict[int, str] = {}
+        for day in range(self.horizon - 1, -1, -1):
+            last = state[0]
+            if last:
+                row[day] = self.shift_ids[last - 1]
+            if day == 0:
+                break
+            target = values[day][state] - costs[day][last]
+            prev = values[day - 1]
+            for candidate in self._predecessors(day, state):
+                if candidate is None or min(candidate) < 0:
+                    continue
+                value = prev[candidate]
+                if math.isfinite(value) and abs(value - target) <= _TOLERANCE * (1 + abs(target)):
+                    state = candidate
+                    break
+            else:
+                raise AssertionError(f"no predecessor for day {day} state {state}")
+        return row
