@@ -118,25 +118,24 @@ class RowDP:
             dst, src = slices
             np.add(source[src], cost, out=target[dst])
 
-    def forward(self, costs: list[dict[int, float]]) -> list[np.ndarray]:
+    def forward(self, costs: list[dict[int, float]]) -> np.ndarray:
         """Least cost of reaching each state after each day. ``costs[d]`` maps the choices allowed on
         day d (0 for off, else the shift index) to their cost; a choice left out is forbidden."""
-        values: list[np.ndarray] = []
+        values = np.full((self.horizon, *self.shape), np.inf)  # one allocation: per day it cost a fifth
         inner = self.shape[3:]
         start = np.full(inner, np.inf)
         start[(0,) * len(inner)] = 0.0
         for day in range(self.horizon):
             choice = costs[day]
-            new = np.full(self.shape, np.inf)
+            new = values[day]
             if day == 0:
                 if 0 in choice:
                     new[(0, 0, 1) + (0,) * len(inner)] = choice[0]
                 for t, cost in choice.items():
                     if t:
                         self._work(new[t, 0, 1], start, t, self._weekend_step(day, False), cost)
-                values.append(new)
                 continue
-            prev = values[-1]
+            prev = values[day - 1]
             if 0 in choice:
                 # Off may end a work run of at least the minimum (or one that started on day 0).
                 work_end = prev[1:, :, 1].min(axis=(0, 1))
@@ -162,16 +161,15 @@ class RowDP:
                         if key not in continued:
                             continued[key] = prev[self.may_precede[t], : self.max_run - 1].min(axis=0)
                         self._work(new[t, 1 : self.max_run], continued[key], t, self._weekend_step(day, True), cost)
-            values.append(new)
         return values
 
-    def final_values(self, values: list[np.ndarray]) -> np.ndarray:
+    def final_values(self, values: np.ndarray) -> np.ndarray:
         """The last day's values with rows short of the minimum minutes set to infinity."""
         last = values[-1].copy()
         last[:, :, :, : self.min_units] = np.inf
         return last
 
-    def best_states(self, values: list[np.ndarray], count: int) -> list[tuple[float, tuple[int, ...]]]:
+    def best_states(self, values: np.ndarray, count: int) -> list[tuple[float, tuple[int, ...]]]:
         final = self.final_values(values)
         flat = final.ravel()
         finite = np.flatnonzero(np.isfinite(flat))
@@ -210,7 +208,7 @@ class RowDP:
             for before in self.may_precede[last]:
                 yield (int(before), run - 1, edge, units, weekends, *counts)
 
-    def row(self, values: list[np.ndarray], costs: list[dict[int, float]], state: tuple[int, ...]) -> dict[int, str]:
+    def row(self, values: np.ndarray, costs: list[dict[int, float]], state: tuple[int, ...]) -> dict[int, str]:
         """The row that reaches ``state`` on the last day at its least cost."""
         row: dict[int, str] = {}
         for day in range(self.horizon - 1, -1, -1):
