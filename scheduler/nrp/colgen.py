@@ -2,10 +2,11 @@
 turns it into a roster.
 
 Every hard rule of the benchmark is about one person, so a person's whole row is a natural column.
-The master LP (HiGHS) gives each person a convex combination of their known rows and pays cover
-shortfall and excess; its cover duals price a one-person CP-SAT model (all of the person's hard
-rules; objective: the row's requests minus the cover duals of the shifts it works), which proposes
-rows of negative reduced cost. Each pricing round also gives a Lagrangian lower bound on the whole
+The master LP (scheduler/nrp/master.py) gives each person a convex combination of their known rows
+and pays cover shortfall and excess; its cover duals price each person's row exactly: by dynamic
+programming over the days (scheduler/nrp/rowdp.py) where the person's rule state is small, else by a
+one-person CP-SAT model (all of the person's hard rules; objective: the row's requests minus the
+cover duals of the shifts it works). Either proposes rows of negative reduced cost. Each pricing round also gives a Lagrangian lower bound on the whole
 problem, and once no row prices out the LP value is one.
 
 Why: this relaxation is far tighter than the compact model's. Measured at the root (2 threads):
@@ -31,12 +32,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import highspy
-import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.nrp.instance import Instance, Roster
 from scheduler.nrp.model import add_person_rules, roster_objective
+from scheduler.nrp.master import GlopMaster, HighsMaster
 from scheduler.nrp.rowdp import MAX_STATES, RowDP
 
 # Duals are fractional; CP-SAT wants integer coefficients.
@@ -59,11 +59,11 @@ PRICING_LIMIT_S = 1.0
 # of Instance12 took 28-33 s with presolve against 24.9 s without (2 threads).
 PRESOLVE_MIN_SHIFT_TYPES = 11
 FULL_ROUND_EVERY = 5
-# HiGHS simplex_strategy values.
-DUAL_SIMPLEX = 1
-PRIMAL_SIMPLEX = 4
 # Rows a dynamic-programming pricing call offers: the cheapest ones ending in different states.
 DP_ROWS = 3
+
+
+MASTERS = {"highs": HighsMaster, "glop": GlopMaster}
 
 
 @dataclass
@@ -108,7 +108,7 @@ class _PricingModel:
 
 
 class ColumnGeneration:
-    def __init__(self, instance: Instance, threads: int = 2, seed: int = 0):
+    def __init__(self, instance: Instance, threads: int = 2, seed: int = 0, master: str = "highs"):
         self.instance = instance
         self.people = len(instance.staff)
         self.cover = {(cover.day, cover.shift): cover for cover in instance.cover}
@@ -123,8 +123,8 @@ class ColumnGeneration:
         self.weights: dict[tuple[int, int], float] = {}  # (person, column index) -> LP value
         self.bound: float | None = None  # best Lagrangian bound proved with nobody fixed
         self.rounds = 0
-        self._lp = None
-        self._bounds_changed = False
+        self.master_kind = master
+        self._master = None
         # Branch-and-price decisions: person -> {(day, shift type): works it or not}. Pricing honours
         # them; known columns that break them are banned.
         self.branch: dict[int, dict[tuple[int, str], bool]] = {}
@@ -167,71 +167,24 @@ class ColumnGeneration:
             return [self.fixed[p]]
         return [k for k in range(len(self.columns[p])) if (p, k) not in self.banned]
 
-    def _build_master(self) -> None:
-        """Rows: one per cover cell (requirement = assigned + under - over), then one convexity row
-        per person. Columns: under and over slack per cover cell, then the people's rows."""
-        lp = highspy.Highs()
-        lp.setOptionValue("output_flag", False)
-        self._cover_keys = list(self.cover)
-        self._cover_row = {key: i for i, key in enumerate(self._cover_keys)}
-        cells = len(self._cover_keys)
-        requirement = [float(self.cover[key].requirement) for key in self._cover_keys] + [1.0] * self.people
-        lp.addRows(len(requirement), np.array(requirement), np.array(requirement), 0, np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-        costs = [float(weight) for key in self._cover_keys for weight in (self.cover[key].weight_under, self.cover[key].weight_over)]
-        lp.addCols(
-            2 * cells,
-            np.array(costs),
-            np.zeros(2 * cells),
-            np.full(2 * cells, highspy.kHighsInf),
-            2 * cells,
-            np.arange(2 * cells, dtype=np.int32),
-            np.repeat(np.arange(cells, dtype=np.int32), 2),
-            np.tile(np.array([1.0, -1.0]), cells),
-        )
-        self._slack_columns = 2 * cells
-        self._column_keys: list[tuple[int, int]] = []  # (person, column index) of each master column
-        self._master_index: list[list[int]] = [[] for _ in range(self.people)]
-        self._lp = lp
+    def _is_open(self, p: int, k: int) -> bool:
+        return self.fixed.get(p, k) == k and (p, k) not in self.banned
 
     def _add_columns_to_master(self) -> None:
         """The rows found since the last solve, as master columns (banned ones and those of fixed
         people closed)."""
-        new = [(p, k) for p in range(self.people) for k in range(len(self._master_index[p]), len(self.columns[p]))]
-        if not new:
-            return
-        costs, upper, starts, indices = [], [], [], []
-        cells = len(self._cover_keys)
-        for p, k in new:
-            column = self.columns[p][k]
-            closed = self.fixed.get(p, k) != k or (p, k) in self.banned
-            costs.append(float(column.cost))
-            upper.append(0.0 if closed else highspy.kHighsInf)
-            starts.append(len(indices))
-            indices.extend(self._cover_row[(d, t)] for d, t in column.row.items() if (d, t) in self._cover_row)
-            indices.append(cells + p)
-            self._master_index[p].append(self._slack_columns + len(self._column_keys))
-            self._column_keys.append((p, k))
-        self._lp.addCols(
-            len(new),
-            np.array(costs),
-            np.zeros(len(new)),
-            np.array(upper),
-            len(indices),
-            np.array(starts, np.int32),
-            np.array(indices, np.int32),
-            np.ones(len(indices)),
+        self._master.add_columns(
+            [
+                (p, k, self.columns[p][k].cost, list(self.columns[p][k].row.items()), self._is_open(p, k))
+                for p in range(self.people)
+                for k in range(self._master.columns_of(p), len(self.columns[p]))
+            ]
         )
-
-    def _set_upper_bounds(self, p: int, upper: list[float]) -> None:
-        if self._lp is None or not self._master_index[p]:
-            return
-        count = len(self._master_index[p])
-        self._bounds_changed = True
-        self._lp.changeColsBounds(count, np.array(self._master_index[p], np.int32), np.zeros(count), np.array(upper[:count]))
 
     def fix(self, p: int, k: int) -> None:
         self.fixed[p] = k
-        self._set_upper_bounds(p, [highspy.kHighsInf if index == k else 0.0 for index in range(len(self.columns[p]))])
+        if self._master is not None:
+            self._master.set_open(p, [index == k for index in range(len(self.columns[p]))])
 
     def unfix(self, p: int) -> None:
         del self.fixed[p]
@@ -239,55 +192,44 @@ class ColumnGeneration:
 
     def _open_columns(self, p: int) -> None:
         """Every column of an unfixed person back in the master, but for the banned ones."""
-        self._set_upper_bounds(p, [0.0 if (p, k) in self.banned else highspy.kHighsInf for k in range(len(self.columns[p]))])
+        if self._master is not None:
+            self._master.set_open(p, [(p, k) not in self.banned for k in range(len(self.columns[p]))])
 
     def ban(self, p: int, k: int) -> None:
         """Rule the person's column out of the master (the dive found it too costly to fix)."""
         self.banned.add((p, k))
-        if p not in self.fixed and self._lp is not None and k < len(self._master_index[p]):
-            self._lp.changeColsBounds(1, np.array([self._master_index[p][k]], np.int32), np.zeros(1), np.zeros(1))
-            self._bounds_changed = True
+        if p not in self.fixed:
+            self._open_columns(p)
 
     def solve_master(self) -> None:
-        """Solve the master LP (HiGHS), kept between calls (new columns added, fixings as bounds): the
-        simplex restarts from its last basis. Why HiGHS: GLOP (through pywraplp) re-solved from
-        scratch after any bound change; fixing one person of Instance12's converged root took it 615
-        ms and 2,246 iterations, HiGHS 4.6 ms and 7 iterations."""
-        if self._lp is None:
-            self._build_master()
+        """Solve the master LP, kept between calls (new columns added, fixings as bounds). Rebuilt
+        every round it took 14 of the 41 s of Instance12's root."""
+        if self._master is None:
+            self.rebuild_master()
         self._add_columns_to_master()
-        # After bound changes (fixings, bans) the last basis stays dual feasible, after new columns
-        # primal feasible. HiGHS's own choice (dual) took Instance12's root 11.4 s in the master
-        # (63,570 iterations), the primal simplex 5.2 s (39,959).
-        self._lp.setOptionValue("simplex_strategy", DUAL_SIMPLEX if self._bounds_changed else PRIMAL_SIMPLEX)
-        self._bounds_changed = False
-        self._lp.run()
-        if self._lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            # A kept master that fails is built afresh once (seen with GLOP, used before, after hundreds of
+        if not self._master.solve():
+            # A kept master that fails is built afresh once (seen with GLOP after hundreds of
             # fixings and bans undone: ABNORMAL on a feasible master that solved when rebuilt).
             self.rebuild_master()
-            self._lp.run()
-        status = self._lp.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"master LP not solved (HiGHS status {self._lp.modelStatusToString(status)})")
-        self.lp_value = self._lp.getInfo().objective_function_value
-        solution = self._lp.getSolution()
-        self.weights = dict(zip(self._column_keys, solution.col_value[self._slack_columns :]))
-        duals = solution.row_dual
+            if not self._master.solve():
+                raise RuntimeError("master LP not solved")
+        master = self._master
+        self.lp_value = master.lp_value
+        self.weights = master.weights
         # Cover duals kept where the slack columns price out at no gain (-weight_over <= dual <=
         # weight_under), as an exact optimum has them: then the Lagrangian bound computed from them
         # is valid whatever the simplex's tolerances.
         self.cover_duals = {
             key: min(max(dual, -self.cover[key].weight_over), self.cover[key].weight_under)
-            for key, dual in zip(self._cover_keys, duals)
+            for key, dual in master.cover_duals.items()
         }
-        self.person_duals = list(duals[len(self._cover_keys) :])
+        self.person_duals = master.person_duals
         # The dual objective: with each person's least reduced cost added, a Lagrangian bound.
         self.dual_value = sum(self.cover[key].requirement * dual for key, dual in self.cover_duals.items()) + sum(self.person_duals)
 
     def rebuild_master(self) -> None:
         """The master built afresh from every known row, with the fixings and bans as they are."""
-        self._build_master()
+        self._master = MASTERS[self.master_kind](self.cover, self.people)
         self._add_columns_to_master()  # banned columns and those of fixed people come in closed
 
     def _pricing_solver(self) -> cp_model.CpSolver:
@@ -505,7 +447,7 @@ class ColumnGeneration:
         self.fixed.clear()
         self.branch = branch
         self.banned = {(p, k) for p in branch for k, column in enumerate(self.columns[p]) if self._breaks_branch(p, column.row)}
-        if self._lp is not None:
+        if self._master is not None:
             for p in range(self.people):
                 self._open_columns(p)
         for p in branch:

@@ -637,7 +637,9 @@ def _column_generation_phase(
     the dive had not fixed by its deadline are solved together on the compact model (rows of the
     fixed people as they are), hinted with the rows the LP favours for them, and the roster offered
     to the incumbent. Returns the lower bound proved."""
-    colgen = ColumnGeneration(instance, threads=options.workers, seed=options.seed)
+    tree = len(instance.staff) <= options.branch_and_price_max_people
+    # The master LP's backend: HiGHS for the tree, GLOP for the dive (scheduler/nrp/master.py says why).
+    colgen = ColumnGeneration(instance, threads=options.workers, seed=options.seed, master="highs" if tree else "glop")
     try:
         colgen.add_roster(incumbent.roster)
         converged = colgen.converge(clock.start + options.colgen_root_fraction * clock.limit)
@@ -650,7 +652,7 @@ def _column_generation_phase(
         if not converged or incumbent.stop.is_set():
             return bound
         deadline = clock.start + options.colgen_fraction * clock.limit
-        if len(instance.staff) <= options.branch_and_price_max_people:
+        if tree:
             _, upper_bound = incumbent.snapshot()
             offer = lambda roster, objective: incumbent.offer(roster, objective, BRANCH_AND_PRICE_SOURCE)
             exhausted = colgen.branch_and_price(deadline, upper_bound, offer)
