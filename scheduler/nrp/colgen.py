@@ -484,9 +484,10 @@ class ColumnGeneration:
         fractional = [(abs(v - 0.5), cell) for cell, v in value.items() if 1e-4 < v < 1 - 1e-4]
         return min(fractional)[1] if fractional else None
 
-    def branch_and_price(self, deadline: float, upper_bound: int, offer) -> bool:
-        """Search for a roster cheaper than ``upper_bound``, calling ``offer(roster, objective)`` with each
-        one found. Branches on one cell (the person works that shift type that day, or not): plunging
+    def branch_and_price(self, deadline: float, upper_bound, offer) -> bool:
+        """Search for a roster cheaper than ``upper_bound`` (a number, or a function giving the best
+        roster's objective found so far, by this search or beside it), calling ``offer(roster,
+        objective)`` with each one found. Branches on one cell (the person works that shift type that day, or not): plunging
         from the node of least bound down the "works it" children, the "not" children kept for later.
         A node is pruned when its Lagrangian bound, rounded up, is no better than the best roster.
         Returns True when every node was pruned by its bound before the deadline: the last roster
@@ -494,7 +495,8 @@ class ColumnGeneration:
 
         Why: on Instance5 and Instance7 the dive ends a few units above the optimum (1146, 1062-1071),
         and LNS seldom closes that; this search found 1143 and 1056 there within 60 s in some runs."""
-        best = upper_bound
+        known = upper_bound if callable(upper_bound) else lambda: upper_bound
+        best = known()
         order = itertools.count()
         heap: list = [(-math.inf, next(order), {})]
         exhausted = True
@@ -502,6 +504,7 @@ class ColumnGeneration:
             while heap:
                 bound, _, branch = heapq.heappop(heap)
                 while branch is not None:
+                    best = min(best, known())
                     if bound > best - 1 + 1e-6:  # rounded up, no better than best
                         break
                     if time.monotonic() >= deadline:

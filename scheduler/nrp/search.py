@@ -8,7 +8,8 @@ Why this shape: every hard rule of the benchmark is about one person, and cover 
 2. On instances of up to 28 days and 20,000 shift variables (more with a longer time limit: see
    SearchOptions), column generation over whole rows (scheduler/nrp/colgen.py) proves a lower bound;
    on instances of at most 20 people branch and price then searches for the optimum (and may prove
-   it), on larger ones a dive gives a roster near the relaxation.
+   it), with one LNS thread beside it on the other core; on larger ones a dive gives a roster near
+   the relaxation.
 3. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
    everyone else to the incumbent roster, and let CP-SAT re-optimise that neighbourhood starting from
    the incumbent as a complete hint. Each kind of neighbourhood has its own size, which grows while
@@ -653,9 +654,8 @@ def _column_generation_phase(
             return bound
         deadline = clock.start + options.colgen_fraction * clock.limit
         if tree:
-            _, upper_bound = incumbent.snapshot()
             offer = lambda roster, objective: incumbent.offer(roster, objective, BRANCH_AND_PRICE_SOURCE)
-            exhausted = colgen.branch_and_price(deadline, upper_bound, offer)
+            exhausted = colgen.branch_and_price(deadline, lambda: incumbent.snapshot()[1], offer)
             stats["branch_and_price"] = "exhausted" if exhausted else "stopped"
             stats["branch_and_price_s"] = round(clock.elapsed(), 2)
             if exhausted:
@@ -704,19 +704,31 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         and stats["shift_vars"] <= max(options.colgen_max_vars, options.colgen_vars_per_second * options.time_limit)
         and instance.horizon <= max(options.colgen_max_horizon, options.colgen_days_per_second * options.time_limit)
     )
+    threads = []
+    if (
+        use_colgen
+        and incumbent.roster is not None
+        and options.use_lns
+        and options.workers >= 2
+        and len(instance.staff) <= options.branch_and_price_max_people
+    ):
+        # Branch and price runs on one thread (its pricing is numpy, which holds the GIL): one LNS
+        # thread works beside it on the other core, and the tree prunes by the best roster either finds.
+        threads.append(threading.Thread(target=_lns_worker, args=(instance, incumbent, clock, options, 0, stats)))
+        threads[0].start()
     if use_colgen and incumbent.roster is not None:
         colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats)
 
     use_full = options.use_full_model and stats["shift_vars"] <= options.full_model_max_vars and not incumbent.stop.is_set()
     lns_threads = max(1, options.workers - 1) if use_full else max(1, options.workers)
     full_outcome: dict = {}
-    threads = []
+    started = len(threads)
     if use_full:
         threads.append(threading.Thread(target=_full_model_worker, args=(instance, incumbent, clock, options, full_outcome, stats)))
     if options.use_lns and incumbent.roster is not None and not incumbent.stop.is_set():
-        for index in range(lns_threads):
+        for index in range(started, lns_threads):
             threads.append(threading.Thread(target=_lns_worker, args=(instance, incumbent, clock, options, index, stats)))
-    for thread in threads:
+    for thread in threads[started:]:
         thread.start()
     for thread in threads:
         thread.join()

@@ -261,6 +261,28 @@ def test_branch_decisions_hold_in_the_master_and_in_pricing():
         colgen.close()
 
 
+def test_branch_and_price_prunes_by_the_best_roster_found_beside_it():
+    """Told (as by an LNS thread) that a roster at the optimum exists, the tree offers nothing and
+    proves that nothing cheaper exists; told of one a unit above, it finds the optimum."""
+    for told, expected in ((OPTIMUM["Instance1"], []), (OPTIMUM["Instance1"] + 1, [OPTIMUM["Instance1"]])):
+        instance, roster, colgen = started("Instance1")
+        offered = []
+        asked = []
+
+        def best_beside():
+            asked.append(True)
+            return told
+
+        try:
+            colgen.converge(time.monotonic() + 60)
+            exhausted = colgen.branch_and_price(time.monotonic() + 60, best_beside, lambda r, objective: offered.append(objective))
+        finally:
+            colgen.close()
+        assert exhausted
+        assert offered[-1:] == expected
+        assert len(asked) > 1  # consulted at every node, not only at the start
+
+
 def test_branch_and_price_claims_no_proof_when_pricing_proves_nothing():
     instance, roster, colgen = started("Instance1")
     try:
