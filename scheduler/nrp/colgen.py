@@ -25,6 +25,7 @@ person's shift type on one day, the other its absence; pricing honours the decis
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -544,6 +545,25 @@ class ColumnGeneration:
             return False  # a node's master LP failed even rebuilt: the rosters offered stand
         finally:
             self._enter_node({})
+
+
+def residual_instance(instance: Instance, roster: Roster, people: list[int]) -> Instance:
+    """The instance for ``people`` alone, everyone else working as in ``roster``: their shifts count
+    towards cover (a requirement may go below zero: then every assignment is excess), and only the
+    chosen people's requests remain. A roster of the chosen people costs, here, what the whole roster
+    costs less the other people's requests."""
+    chosen = {instance.staff[p].id for p in people}
+    others: dict[tuple[int, str], int] = {}
+    for (employee, day), shift in roster.items():
+        if employee not in chosen:
+            others[(day, shift)] = others.get((day, shift), 0) + 1
+    return dataclasses.replace(
+        instance,
+        staff=[instance.staff[p] for p in people],
+        on_requests=[request for request in instance.on_requests if request.employee in chosen],
+        off_requests=[request for request in instance.off_requests if request.employee in chosen],
+        cover=[dataclasses.replace(c, requirement=c.requirement - others.get((c.day, c.shift), 0)) for c in instance.cover],
+    )
 
 
 def lower_bound(value: float | None) -> int | None:

@@ -8,10 +8,10 @@ import pytest
 
 from nrp_support import DATA, OPTIMUM, roster_text
 from scheduler.nrp.check import check_roster_text
-from scheduler.nrp.colgen import ColumnGeneration, lower_bound
+from scheduler.nrp.colgen import ColumnGeneration, lower_bound, residual_instance
 from scheduler.nrp.instance import load_instance
 from scheduler.nrp.model import roster_objective
-from scheduler.nrp.search import SearchOptions, _Clock, construct, solve_instance
+from scheduler.nrp.search import SearchOptions, _Clock, _column_lns_worker, _Incumbent, construct, solve_instance
 
 
 def started(name: str, master: str = "highs") -> tuple:
@@ -324,3 +324,38 @@ def test_search_uses_the_tree_up_to_its_people_limit_and_the_dive_above_it():
     assert "branch_and_price" not in dive.stats
     assert dive.stats["colgen_dive_unfixed"] == 0
     assert dive.objective >= OPTIMUM["Instance2"]
+
+
+def test_residual_instance_prices_the_chosen_people_as_the_whole_roster_does():
+    """Cover counts everyone; only the chosen people's requests remain: the whole roster costs the
+    residual cost plus the other people's requests, whatever the chosen people's rows."""
+    instance = load_instance(DATA / "Instance2.txt")
+    roster = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1))
+    chosen = [0, 2, 5, 9]
+    ids = {instance.staff[p].id for p in chosen}
+
+    def others_requests(whole):
+        cost = sum(r.weight for r in instance.on_requests if r.employee not in ids and whole.get((r.employee, r.day)) != r.shift)
+        return cost + sum(r.weight for r in instance.off_requests if r.employee not in ids and whole.get((r.employee, r.day)) == r.shift)
+
+    sub = residual_instance(instance, roster, chosen)
+    assert [person.id for person in sub.staff] == [instance.staff[p].id for p in chosen]
+    emptied = {cell: shift for cell, shift in roster.items() if cell[0] not in ids}  # chosen people off throughout
+    for whole in (roster, emptied):
+        part = {cell: shift for cell, shift in whole.items() if cell[0] in ids}
+        assert roster_objective(sub, part) + others_requests(whole) == roster_objective(instance, whole)
+
+
+def test_column_lns_improves_a_roster_by_branch_and_price_over_some_people():
+    instance = load_instance(DATA / "Instance3.txt")
+    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
+    clock = _Clock(8)
+    incumbent = _Incumbent(clock, False)
+    incumbent.offer(start, roster_objective(instance, start), "test")
+    stats: dict = {}
+    _column_lns_worker(instance, incumbent, clock, SearchOptions(time_limit=8), [[] for _ in instance.staff], stats)
+    roster, objective = incumbent.snapshot()
+    assert stats["column_lns_steps"] >= 1
+    assert objective < roster_objective(instance, start)
+    result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(roster))
+    assert result.feasible and result.objective == objective
