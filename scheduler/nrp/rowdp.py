@@ -21,6 +21,7 @@ dozen array operations per day. Instances whose state space is too large keep CP
 
 from __future__ import annotations
 
+import itertools
 import math
 from functools import reduce
 
@@ -54,17 +55,29 @@ class RowDP:
         self.off_cap = max(person.min_consecutive_days_off, 1)
         saturdays = len(range(5, horizon, 7))
         self.track_weekends = person.max_weekends < saturdays
-        # Binding counts: shift index -> axis position among the count axes.
+        # Binding counts: shift index -> axis position among the count axes. A limit binds if it is
+        # below both the days the type may be worked and the most shifts a row can hold.
         days_allowed = {t: sum(t in day for day in self.allowed) for t in ever}
-        self.counted = [t for t in ever if person.max_shifts.get(self.shift_ids[t - 1], 0) < days_allowed[t]]
+        self.limit = {t: person.max_shifts.get(self.shift_ids[t - 1], 0) for t in ever}
+        work_days = sum(1 for day in self.allowed if day)
+        most = min(work_days, self.max_units // min(self.units.values())) if ever else 0
+        self.counted = [t for t in ever if self.limit[t] < min(days_allowed[t], most)]
         self.count_axis = {t: 5 + i for i, t in enumerate(self.counted)}
+        # Where every shift has the same length the minutes give the number of shifts, so a limit close
+        # to that number is kept as a count of the *other* shifts, capped where no row can need more
+        # (at most 14 early shifts of at most 18: a count of 0..4 others instead of 0..14 earlies).
+        # Why: Instance8's state spaces were up to 3.8 million; with these, at most 356,250.
+        self.shift_units = next(iter(self.units.values())) if len(set(self.units.values())) == 1 else None
+        self.others_cap = {
+            t: most - self.limit[t] for t in self.counted if self.shift_units is not None and most - self.limit[t] < self.limit[t]
+        }
         self.shape = (
             types + 1,
             max(self.max_run, self.off_cap, 1),
             2,
             max(self.max_units, 0) + 1,
             person.max_weekends + 1 if self.track_weekends else 1,
-            *(person.max_shifts[self.shift_ids[t - 1]] + 1 for t in self.counted),
+            *(self.others_cap[t] + 1 if t in self.others_cap else self.limit[t] + 1 for t in self.counted),
         )
         # Work on shift t may follow work on these shift types.
         self.may_precede = {
@@ -95,7 +108,7 @@ class RowDP:
             dst = [slice(None)] * (lead + len(self.shape) - 3)
             src = list(dst)
             steps = [(lead, self.units[t]), (lead + 1, weekend_step)]
-            if t in self.count_axis:
+            if t in self.count_axis and t not in self.others_cap:
                 steps.append((lead + self.count_axis[t] - 3, 1))
             result = (tuple(dst), tuple(src))
             for axis, step in steps:
@@ -113,10 +126,31 @@ class RowDP:
 
     def _work(self, target: np.ndarray, source: np.ndarray, t: int, weekend_step: int, cost: float) -> None:
         """``target`` (all infinite) gets ``source`` moved by working shift t once, plus ``cost``."""
-        slices = self._slices(source.ndim - (len(self.shape) - 3), t, weekend_step)
-        if slices is not None:
-            dst, src = slices
+        lead = source.ndim - (len(self.shape) - 3)
+        slices = self._slices(lead, t, weekend_step)
+        if slices is None:
+            return
+        dst, src = slices
+        others = [u for u in self.others_cap if u != t]
+        if not others:
             np.add(source[src], cost, out=target[dst])
+            return
+        moved = np.full(source.shape, np.inf)
+        moved[dst] = source[src]
+        # Counts of other shifts than u go up by one, staying at their cap once there.
+        for u in others:
+            axis = lead + self.count_axis[u] - 3
+            cap = self.shape[self.count_axis[u]]
+            at = [slice(None)] * source.ndim
+            below = list(at)
+            at[axis] = slice(1, cap)
+            below[axis] = slice(0, cap - 1)
+            step = np.full(source.shape, np.inf)
+            step[tuple(at)] = moved[tuple(below)]
+            at[axis] = below[axis] = cap - 1
+            np.minimum(step[tuple(at)], moved[tuple(below)], out=step[tuple(at)])
+            moved = step
+        np.add(moved, cost, out=target)
 
     def forward(self, costs: list[dict[int, float]]) -> np.ndarray:
         """Least cost of reaching each state after each day. ``costs[d]`` maps the choices allowed on
@@ -167,6 +201,15 @@ class RowDP:
         """The last day's values with rows short of the minimum minutes set to infinity."""
         last = values[-1].copy()
         last[:, :, :, : self.min_units] = np.inf
+        for t, cap in self.others_cap.items():
+            # At most limit[t] of the row's shifts are t: at least shifts - limit[t] others (a count at
+            # its cap meets any need).
+            shifts = np.arange(self.shape[3]) // self.shift_units
+            others = np.arange(cap + 1)
+            too_few = (others[None, :] < shifts[:, None] - self.limit[t]) & (others[None, :] < cap)
+            shape = [1] * last.ndim
+            shape[3], shape[self.count_axis[t]] = self.shape[3], cap + 1
+            last[np.broadcast_to(too_few.reshape(shape), last.shape)] = np.inf
         return last
 
     def best_states(self, values: np.ndarray, count: int) -> list[tuple[float, tuple[int, ...]]]:
@@ -194,19 +237,28 @@ class RowDP:
                         yield (before, r, 1, units, weekends, *counts)
             return
         units -= self.units[last]
-        if last in self.count_axis:
+        if last in self.count_axis and last not in self.others_cap:
             counts[self.count_axis[last] - 5] -= 1
-        if run == 0:
-            if edge:
-                return
-            weekends -= self._weekend_step(day, False)
-            for r in range(self.shape[1]):
-                yield (0, r, 0, units, weekends, *counts) if r >= self.off_cap - 1 else None
-                yield (0, r, 1, units, weekends, *counts)
-        else:
-            weekends -= self._weekend_step(day, True)
-            for before in self.may_precede[last]:
-                yield (int(before), run - 1, edge, units, weekends, *counts)
+        # Counts of other shifts than ``last``: one less, or the same at the cap.
+        choices = []
+        for t in self.counted:
+            value = counts[self.count_axis[t] - 5]
+            if t in self.others_cap and t != last:
+                choices.append([value - 1, value] if value == self.others_cap[t] else [value - 1])
+            else:
+                choices.append([value])
+        for before_counts in itertools.product(*choices):
+            if run == 0:
+                if edge:
+                    return
+                week = weekends - self._weekend_step(day, False)
+                for r in range(self.shape[1]):
+                    yield (0, r, 0, units, week, *before_counts) if r >= self.off_cap - 1 else None
+                    yield (0, r, 1, units, week, *before_counts)
+            else:
+                week = weekends - self._weekend_step(day, True)
+                for before in self.may_precede[last]:
+                    yield (int(before), run - 1, edge, units, week, *before_counts)
 
     def row(self, values: np.ndarray, costs: list[dict[int, float]], state: tuple[int, ...]) -> dict[int, str]:
         """The row that reaches ``state`` on the last day at its least cost."""

@@ -59,6 +59,8 @@ CONTRACTS = [
     "D=9|N=9|E=9,100000,1440,9,1,3,2",  # days off come in threes (boundary runs exempt)
     "D=9|N=9|E=9,100000,0,9,1,1,0",  # no weekend (days 5 and 6)
     "D=4|N=3|E=0,5000,2400,4,2,2,0",  # everything at once, no weekend at all
+    "D=5|N=0|E=3,100000,0,9,1,1,2",  # equal lengths: D's limit kept as a count of other shifts
+    "D=6|N=0|E=6,4800,1920,4,1,2,2",  # both limits as counts of other shifts, with minutes and runs
 ]
 
 
