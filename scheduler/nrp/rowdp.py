@@ -233,9 +233,12 @@ class RowDP:
             if run == 0 and edge == 0:
                 for before in range(1, self.shape[0]):
                     for r in range(self.shape[1]):
-                        yield (before, r, 0, units, weekends, *counts) if r >= self.min_run - 1 else None
+                        if r >= self.min_run - 1:
+                            yield (before, r, 0, units, weekends, *counts)
                         yield (before, r, 1, units, weekends, *counts)
             return
+        if run == 0 and edge:
+            return  # a work run from day 0 has no day before it
         units -= self.units[last]
         if last in self.count_axis and last not in self.others_cap:
             counts[self.count_axis[last] - 5] -= 1
@@ -249,11 +252,10 @@ class RowDP:
                 choices.append([value])
         for before_counts in itertools.product(*choices):
             if run == 0:
-                if edge:
-                    return
                 week = weekends - self._weekend_step(day, False)
                 for r in range(self.shape[1]):
-                    yield (0, r, 0, units, week, *before_counts) if r >= self.off_cap - 1 else None
+                    if r >= self.off_cap - 1:
+                        yield (0, r, 0, units, week, *before_counts)
                     yield (0, r, 1, units, week, *before_counts)
             else:
                 week = weekends - self._weekend_step(day, True)
@@ -272,7 +274,7 @@ class RowDP:
             target = values[day][state] - costs[day][last]
             prev = values[day - 1]
             for candidate in self._predecessors(day, state):
-                if candidate is None or min(candidate) < 0:
+                if min(candidate) < 0:
                     continue
                 value = prev[candidate]
                 if math.isfinite(value) and abs(value - target) <= _TOLERANCE * (1 + abs(target)):
