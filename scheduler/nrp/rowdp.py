@@ -66,7 +66,7 @@ class RowDP:
         # Where every shift has the same length the minutes give the number of shifts, so a limit close
         # to that number is kept as a count of the *other* shifts, capped where no row can need more
         # (at most 14 early shifts of at most 18: a count of 0..4 others instead of 0..14 earlies).
-        # Why: Instance8's state spaces were up to 3.8 million; with these, at most 356,250.
+        # Why: Instance8's state spaces were up to 3.8 million; with these, at most 427,500.
         self.shift_units = next(iter(self.units.values())) if len(set(self.units.values())) == 1 else None
         self.others_cap = {
             t: most - self.limit[t] for t in self.counted if self.shift_units is not None and most - self.limit[t] < self.limit[t]
