@@ -6,8 +6,9 @@ The master LP (scheduler/nrp/master.py) gives each person a convex combination o
 and pays cover shortfall and excess; its cover duals price each person's row exactly: by dynamic
 programming over the days (scheduler/nrp/rowdp.py) where the person's rule state is small, else by a
 one-person CP-SAT model (all of the person's hard rules; objective: the row's requests minus the
-cover duals of the shifts it works). Either proposes rows of negative reduced cost. Each pricing round also gives a Lagrangian lower bound on the whole
-problem, and once no row prices out the LP value is one.
+cover duals of the shifts it works). Either proposes rows of negative reduced cost. Each pricing
+round also gives a Lagrangian lower bound on the whole problem, and once no row prices out the LP
+value is one.
 
 Why: this relaxation is far tighter than the compact model's. Measured at the root (2 threads):
 Instance8 1296.6 in ~16 s (best known 1300; the compact model's bound after 60 s was 1264-1276),
@@ -292,19 +293,28 @@ class ColumnGeneration:
         least = solver.best_objective_bound / DUAL_SCALE + offset - margin
         return p, rows[-3:], least  # the last rows found are the cheapest
 
-    def _price_by_dp(self, p: int, weights: dict[tuple[int, str], float]) -> tuple[int, list[dict[int, str]], float]:
-        pricing = self.pricing[p]
+    def _cheapest_rows_by_dp(
+        self, p: int, weights: dict[tuple[int, str], float], count: int, below: float = math.inf
+    ) -> tuple[float, list[dict[int, str]]]:
+        """The least cost of a row of the person under the branch decisions (``weights`` per worked
+        cell; infinite if the decisions leave no row), and up to ``count`` cheapest rows costing less
+        than ``below`` (only those are traced back)."""
+        dp = self.pricing[p].dp
         costs = self._dp_costs(p, weights)
         if costs is None:
-            return p, [], math.inf
-        values = pricing.dp.forward(costs)
-        best = pricing.dp.best_states(values, DP_ROWS)
+            return math.inf, []
+        values = dp.forward(costs)
+        best = dp.best_states(values, count)
         if not best:
-            return p, [], math.inf  # no row meets the branch decisions
-        offset = pricing.constant - self.person_duals[p]
-        rows = [pricing.dp.row(values, costs, state) for value, state in best if value + offset < -1e-6]
-        # Exact up to floating point; the margin keeps the bound on the safe side of rounding.
-        return p, rows, best[0][0] + offset - 1e-6
+            return math.inf, []
+        return best[0][0], [dp.row(values, costs, state) for value, state in best if value < below]
+
+    def _price_by_dp(self, p: int, weights: dict[tuple[int, str], float]) -> tuple[int, list[dict[int, str]], float]:
+        offset = self.pricing[p].constant - self.person_duals[p]
+        least, rows = self._cheapest_rows_by_dp(p, weights, DP_ROWS, below=-offset - 1e-6)
+        # Exact up to floating point; the margin keeps the bound on the safe side of rounding. An
+        # infinite least: no row meets the branch decisions.
+        return p, rows, least + offset - 1e-6
 
     def _price_all(self, people: list[int]) -> list[tuple[int, list[dict[int, str]], float | None]]:
         """Price each person: CP-SAT calls on the thread pool (CP-SAT releases the GIL), dynamic
@@ -455,12 +465,10 @@ class ColumnGeneration:
             if all((p, k) in self.banned for k in range(len(self.columns[p]))):
                 pricing = self.pricing[p]
                 if pricing.dp is not None:
-                    costs = self._dp_costs(p, {key: 0.0 for key in pricing.shift_vars})
-                    values = pricing.dp.forward(costs) if costs is not None else None
-                    best = pricing.dp.best_states(values, 1) if values is not None else []
-                    if not best:
+                    _, rows = self._cheapest_rows_by_dp(p, {key: 0.0 for key in pricing.shift_vars}, 1)
+                    if not rows:
                         return False
-                    self.add_row(p, pricing.dp.row(values, costs, best[0][1]))
+                    self.add_row(p, rows[0])
                     continue
                 if not self._assume_branch(p):
                     return False

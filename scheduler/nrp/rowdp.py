@@ -110,18 +110,16 @@ class RowDP:
             steps = [(lead, self.units[t]), (lead + 1, weekend_step)]
             if t in self.count_axis and t not in self.others_cap:
                 steps.append((lead + self.count_axis[t] - 3, 1))
-            result = (tuple(dst), tuple(src))
             for axis, step in steps:
                 size = self.shape[axis - lead + 3]
                 if step >= size:
-                    result = None
+                    self._slice_cache[key] = None
                     break
                 if step:
                     dst[axis] = slice(step, None)
                     src[axis] = slice(0, size - step)
-            if result is not None:
-                result = (tuple(dst), tuple(src))
-            self._slice_cache[key] = result
+            else:
+                self._slice_cache[key] = (tuple(dst), tuple(src))
         return self._slice_cache[key]
 
     def _work(self, target: np.ndarray, source: np.ndarray, t: int, weekend_step: int, cost: float) -> None:
