@@ -712,7 +712,7 @@ def _column_lns_worker(
         limit = min(options.column_lns_limit, clock.remaining())
         if limit <= 0.5:
             break
-        roster, objective = incumbent.snapshot()
+        roster, _ = incumbent.snapshot()
         chosen = sorted(rng.sample(range(people), size))
         sub = residual_instance(instance, roster, chosen)
         ids = {instance.staff[p].id for p in chosen}
@@ -760,7 +760,13 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         and stats["shift_vars"] <= max(options.colgen_max_vars, options.colgen_vars_per_second * options.time_limit)
         and instance.horizon <= max(options.colgen_max_horizon, options.colgen_days_per_second * options.time_limit)
     )
-    threads = []
+    threads: list[threading.Thread] = []
+
+    def launch(target, *args) -> None:
+        thread = threading.Thread(target=target, args=args)
+        thread.start()
+        threads.append(thread)
+
     if (
         use_colgen
         and incumbent.roster is not None
@@ -770,8 +776,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     ):
         # Branch and price runs on one thread (its pricing is numpy, which holds the GIL): one LNS
         # thread works beside it on the other core, and the tree prunes by the best roster either finds.
-        threads.append(threading.Thread(target=_lns_worker, args=(instance, incumbent, clock, options, 0, stats)))
-        threads[0].start()
+        launch(_lns_worker, instance, incumbent, clock, options, 0, stats)
     lns_running = len(threads)
     dive_rows: list = []  # every row column generation found, per person, when it dived
     if use_colgen and incumbent.roster is not None:
@@ -779,8 +784,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
     if column_lns:
-        threads.append(threading.Thread(target=_column_lns_worker, args=(instance, incumbent, clock, options, dive_rows, stats)))
-        threads[-1].start()
+        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats)
     use_full = (
         options.use_full_model
         and not column_lns
@@ -789,14 +793,11 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     )
     lns_threads = max(1, options.workers - 1) if use_full or column_lns else max(1, options.workers)
     full_outcome: dict = {}
-    started = len(threads)
     if use_full:
-        threads.append(threading.Thread(target=_full_model_worker, args=(instance, incumbent, clock, options, full_outcome, stats)))
+        launch(_full_model_worker, instance, incumbent, clock, options, full_outcome, stats)
     if options.use_lns and incumbent.roster is not None and not incumbent.stop.is_set():
         for index in range(lns_running, lns_threads):
-            threads.append(threading.Thread(target=_lns_worker, args=(instance, incumbent, clock, options, index, stats)))
-    for thread in threads[started:]:
-        thread.start()
+            launch(_lns_worker, instance, incumbent, clock, options, index, stats)
     for thread in threads:
         thread.join()
 
