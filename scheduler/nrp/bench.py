@@ -234,7 +234,7 @@ def render(
         "fixes the rest, and re-solves with CP-SAT from the incumbent as a complete hint; each thread takes mostly the kind that lately gained most per second. "
         "Alongside, when the full model has at most 20,000 shift variables and column LNS does not run, one thread solves the full model "
         "for solutions and the bound, and switches to LNS when, at a check every 20% of the time limit, its "
-        "bound is below half the incumbent and it found no improvement since the last check. Rules are posted "
+        "bound is below 80% of the incumbent and it found no improvement since the last check. Rules are posted "
         "by the builders in `scheduler/rules.py`.",
     ]
     return "\n".join(lines) + "\n"

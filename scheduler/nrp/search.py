@@ -54,8 +54,11 @@ class SearchOptions:
     # Measured at 60 s (load 3.8-4.5): Instance17 7313 with two LNS threads, 8420 with full model + LNS
     # (its bound: 12); Instance12 5414 against 5473 (bound 3092). So the full model keeps its thread
     # only while its bound is close or it finds improvements (see _full_model_worker).
+    # Instance19 at 600 s (84 days, 40 people; seed 0, idle machine): with 0.5 the full model kept its
+    # thread to the end (bound 2460-2600) and found none of the improvements: 3465 and 3360 in two
+    # runs; with 0.8 it gave way at 120 s (bound 24) and two LNS threads reached 3226.
     full_model_probation: float = 0.2
-    full_model_min_bound_ratio: float = 0.5
+    full_model_min_bound_ratio: float = 0.8
     construct_person_limit: float = 2.0
     construct_fraction: float = 0.3
     subsolve_limit: float = 1.0
@@ -576,7 +579,8 @@ def _full_model_worker(
     with the full model, whose bound stayed near 0); on Instance5, where the full model found six of
     the improvements, 1242 against 1144; stopping every full model that found nothing for 12 s lost
     the optimality proofs of Instance4 and Instance6 (2041 instead of 1950 on Instance6), and stopping
-    those with a bound below 90% of the incumbent cost Instance5 again (1236, bound 934)."""
+    those with a bound below 90% of the incumbent cost Instance5 again (1236, bound 934;
+    both measured before branch and price took over instances of up to 20 people)."""
     nrp_model = build_model(instance)
     hint, _ = incumbent.snapshot()
     if hint is not None:
