@@ -56,7 +56,8 @@ class SearchOptions:
     # only while its bound is close or it finds improvements (see _full_model_worker).
     # Instance19 at 600 s (84 days, 40 people; seed 0, idle machine): with 0.5 the full model kept its
     # thread to the end (bound 2460-2600) and found none of the improvements: 3465 and 3360 in two
-    # runs; with 0.8 it gave way at 120 s (bound 24) and two LNS threads reached 3226.
+    # runs; with 0.8 it gave way at 120 s (bound 23-24) and two LNS threads reached 3226 and, in the
+    # table run, 3364.
     full_model_probation: float = 0.2
     full_model_min_bound_ratio: float = 0.8
     construct_person_limit: float = 2.0
