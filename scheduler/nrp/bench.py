@@ -142,6 +142,12 @@ def _bound(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
 
 
+def _cpu_name(machine: str) -> str:
+    """The processor's maker from a run's machine description ("AMD EPYC, 2 logical CPUs; ..." -> "AMD")."""
+    words = machine.split(",", 1)[0].split()
+    return words[0].replace("(R)", "") if words else "?"
+
+
 def render(
     runs: list[Run], instances: list[int], limits: list[float], best: dict, command: str, started: str, machine: str
 ) -> str:
@@ -167,26 +173,28 @@ def render(
         "Objective in the benchmark's units; gap = (ours - best known) / best known; bound = the best lower bound "
         "our search proved (column generation's, the full model's, or the best roster when branch and price searched its whole tree; — when none ran); first feasible = seconds to the first "
         "complete roster; load = 1-minute load average when the run started (other jobs shared the cores); "
-        "commit = the solver's commit for that row.",
+        "CPU = the maker of each run's processor (the machines differ in speed, and a 60 s run whose dive does not "
+        "end in time ends far from one that does); commit = the solver's commit for that row.",
         "",
     ]
     header = ["Instance", "best known"]
     for limit in limits:
         header += [f"obj {limit:g} s", f"gap {limit:g} s"]
-    header += ["bound", "first feasible (s)", "load", "commit"]
+    header += ["bound", "first feasible (s)", "load", "CPU", "commit"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for number in instances:
         name = f"Instance{number}"
         best_known = best.get(name, (None, None))[0]
         row = [name, _cell(best_known)]
-        bounds, first, loads, commits = [], None, [], []
+        bounds, first, loads, cpus, commits = [], None, [], [], []
         for limit in limits:
             run = by_key.get((name, limit))
             if run is None:
                 row += ["not run", ""]
                 continue
             loads.append(run.load_before)
+            cpus.append(_cpu_name(run.machine))
             found = re.search(r"commit (\w+)", run.machine)
             commit = found.group(1) + ("+uncommitted" if "uncommitted" in run.machine else "") if found else ""
             if commit and commit not in commits:
@@ -205,6 +213,7 @@ def render(
             _bound(max(bounds) if bounds else None),
             "—" if first is None else f"{first:.1f}",
             "/".join(f"{load:.1f}" for load in loads) or "—",
+            "/".join(cpus) or "—",
             "/".join(commits) or "—",
         ]
         lines.append("| " + " | ".join(row) + " |")

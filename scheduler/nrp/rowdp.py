@@ -200,24 +200,30 @@ class RowDP:
             t: np.array([l for l in range(1, types + 1) if self.shift_ids[t - 1] not in instance.shifts[l - 1].forbidden_next])
             for t in ever
         }
-        self._moves = self._inner_moves()
+        self._moves: np.ndarray | None = None  # built on the first forward pass (see _prepare)
         self._may_follow = np.zeros((types + 1, types + 1), dtype=np.bool_)
         for t, before in self.may_precede.items():
             self._may_follow[t, before] = True
         # Inner states kept on each day: minutes that the days left can still raise to the minimum,
         # and no more than the days so far can hold (minutes are the slowest inner axis).
-        stride = math.prod(self.shape[4:])
         most_a_day = max(self.units.values(), default=0)
         self._minutes_kept = [
             (max(0, self.min_units - (horizon - 1 - day) * most_a_day), min(self.max_units, (day + 1) * most_a_day) + 1)
             for day in range(horizon)
         ]
-        self._first = np.array([low * stride for low, _ in self._minutes_kept], dtype=np.int64)
-        self._stop = np.array([high * stride for _, high in self._minutes_kept], dtype=np.int64)
-        self._final_index = self._final_states()
         self._weekend_steps = np.array(
             [[self._weekend_step(day, False), self._weekend_step(day, True)] for day in range(horizon)], dtype=np.int64
         )
+
+    def _prepare(self) -> None:
+        """The tables of the forward pass, sized by the state space: built when first needed, as
+        people whose state space is too large are priced by CP-SAT instead (Instance13's largest
+        would need 27 GiB)."""
+        stride = math.prod(self.shape[4:])
+        self._first = np.array([low * stride for low, _ in self._minutes_kept], dtype=np.int64)
+        self._stop = np.array([high * stride for _, high in self._minutes_kept], dtype=np.int64)
+        self._moves = self._inner_moves()
+        self._final_index = self._final_states()
 
     def _inner_moves(self) -> np.ndarray:
         """``moves[t, step, i]``: the flat inner state (minutes, weekends, counts) after working shift t
@@ -264,6 +270,8 @@ class RowDP:
         only the states whose minutes are in ``self._minutes_kept[day]``: read it through
         :meth:`best_states` and :meth:`row`. Why: allocating it afresh took as long as the pass
         (Instance8's largest state spaces: 28 x 427,500 values)."""
+        if self._moves is None:
+            self._prepare()
         kinds = self.shape[0]
         allowed = np.zeros((self.horizon, kinds), dtype=np.bool_)
         cost = np.zeros((self.horizon, kinds))

@@ -99,11 +99,12 @@ def test_no_row_when_the_rules_leave_none():
     assert dp.best_states(dp.forward(random_costs(dp, random.Random(1))), 3) == []
 
 
-@pytest.mark.parametrize("number", [1, 3, 5, 7])
+@pytest.mark.parametrize("number", [1, 3, 5, 7, 8])
 def test_dynamic_program_agrees_with_cp_sat_pricing_on_benchmark_people(number):
     """Least reduced cost for random cover duals: the program and CP-SAT pricing (given time to
     prove its optimum) agree within CP-SAT's rounding margin, and the program's rows keep every
-    rule of the person (judged by the evaluator on the benchmark file)."""
+    rule of the person (judged by the evaluator on the benchmark file). Instance8's people have
+    capped counts of other shifts and large state spaces; three of them are priced by CP-SAT only."""
     path = resolve_instance_path(f"Instance{number}")
     instance = load_instance(path)
     text = path.read_text()
@@ -113,9 +114,13 @@ def test_dynamic_program_agrees_with_cp_sat_pricing_on_benchmark_people(number):
         colgen.cover_duals = {key: rng.uniform(0, 120) for key in colgen.cover}
         colgen.person_duals = [0.0] * colgen.people
         margin = 0.5 * instance.horizon / 1000 + 1e-6
+        compared = 0
         for p in range(0, colgen.people, 3):
             pricing = colgen.pricing[p]
-            assert pricing.dp is not None
+            if pricing.dp is None:
+                assert number == 8  # every person of the smaller instances has a program
+                continue
+            compared += 1
             _, rows, least_dp = colgen._price(p)
             pricing.dp, dp = None, pricing.dp
             try:
@@ -130,6 +135,21 @@ def test_dynamic_program_agrees_with_cp_sat_pricing_on_benchmark_people(number):
                 result = check_roster_text(text, "".join(f"{person},{d},{t}\r\n" for d, t in row.items()))
                 mine = [v for v in result.violations if v.message.startswith(f"{person} ")]
                 assert mine == []
+        assert compared >= 3
+    finally:
+        colgen.close()
+
+
+def test_people_priced_by_cp_sat_get_no_dynamic_program_tables():
+    """Column generation sets up on Instance13, whose largest state spaces would need tens of GiB of
+    tables: people beyond the size limit keep CP-SAT pricing and the tables are only built on a
+    program's first pass."""
+    instance = load_instance(resolve_instance_path("Instance13"))
+    colgen = ColumnGeneration(instance, threads=1)
+    try:
+        programs = [pricing.dp for pricing in colgen.pricing if pricing.dp is not None]
+        assert 0 < len(programs) < colgen.people
+        assert all(dp._moves is None for dp in programs)
     finally:
         colgen.close()
 
