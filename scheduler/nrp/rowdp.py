@@ -24,7 +24,7 @@ Instance8. The compiled loop also skips the states no row can use (minutes that 
 the minimum or that the days so far cannot hold; a run from day 0 is in one slot). Mean time a call
 with random costs (people of at most 450,000 states), numpy pass against this one, with the same
 least costs and rows: Instance7 5.2 -> 1.4 ms, Instance8 25 -> 9 ms, Instance12 7.6 -> 2.5 ms.
-It compiles on first use (about 4 s) and is cached on disk from then on.
+It compiles when the module is first imported (about 4 s) and is cached on disk from then on.
 """
 
 from __future__ import annotations
@@ -55,7 +55,14 @@ def _scratch(size: int) -> np.ndarray:
     return buffer[:size]
 
 
-@numba.njit(cache=True)
+# Compiled when this module is imported (typed signature), from the disk cache after the first time:
+# a solve must not pay for it on its clock (a fresh checkout's first Instance1 solve ended FEASIBLE
+# in its 20 s when the compilation fell inside them under load).
+@numba.njit(
+    "void(float64[:, :, :, :, ::1], boolean[:, ::1], float64[:, ::1], int64[:, ::1], int64[:, :, ::1],"
+    " boolean[:, ::1], int64, int64, int64, int64[::1], int64[::1])",
+    cache=True,
+)
 def _forward_kernel(values, allowed, cost, weekend_step, moves, may_follow, min_run, off_cap, max_run, first, stop):
     """The forward pass on ``values`` (days, last, run, edge, inner); inner
     is the minutes, weekends and counts axes flattened, minutes slowest. ``moves[t, step, i]``: the
