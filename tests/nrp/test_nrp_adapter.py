@@ -96,7 +96,8 @@ def test_model_and_evaluator_agree_on_perturbed_rosters(name):
     path = DATA / f"{name}.txt"
     instance = load_instance(path)
     text = path.read_text()
-    start = solve_instance(instance, SearchOptions(time_limit=1, workers=2, seed=3)).roster
+    # 5 s, not 1: in CI three suites share two cores, and once the 1 s construction found nothing.
+    start = solve_instance(instance, SearchOptions(time_limit=5, workers=2, seed=3)).roster
     assert start is not None
     rng = random.Random(name)
     choices = [None] + instance.shift_ids
