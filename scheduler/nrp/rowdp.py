@@ -55,6 +55,17 @@ def _scratch(size: int) -> np.ndarray:
     return buffer[:size]
 
 
+@numba.njit(cache=True)
+def _least_before(prev, may_follow, t, run, edge, i):
+    """The least value of a work state (any shift that shift t may follow) in run slot ``run`` and
+    ``edge``, at inner state i of the day before."""
+    best = np.inf
+    for last in range(1, prev.shape[0]):
+        if may_follow[t, last] and prev[last, run, edge, i] < best:
+            best = prev[last, run, edge, i]
+    return best
+
+
 # Compiled when this module is imported (typed signature), from the disk cache after the first time:
 # a solve must not pay for it on its clock (a fresh checkout's first Instance1 solve ended FEASIBLE
 # in its 20 s when the compilation fell inside them under load).
@@ -142,17 +153,11 @@ def _forward_kernel(values, allowed, cost, weekend_step, moves, may_follow, min_
                 if not keep_lo <= target < keep_hi:
                     continue
                 for r in range(max_run - 1):
-                    best = np.inf
-                    for last in range(1, kinds):
-                        if may_follow[t, last] and prev[last, r, 0, i] < best:
-                            best = prev[last, r, 0, i]
+                    best = _least_before(prev, may_follow, t, r, 0, i)
                     if best + c < new[t, r + 1, 0, target]:
                         new[t, r + 1, 0, target] = best + c
                 if edge_work < max_run - 1:
-                    best = np.inf
-                    for last in range(1, kinds):
-                        if may_follow[t, last] and prev[last, edge_work, 1, i] < best:
-                            best = prev[last, edge_work, 1, i]
+                    best = _least_before(prev, may_follow, t, edge_work, 1, i)
                     if best + c < new[t, edge_work + 1, 1, target]:
                         new[t, edge_work + 1, 1, target] = best + c
 
