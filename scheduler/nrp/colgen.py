@@ -4,7 +4,8 @@ turns it into a roster.
 Every hard rule of the benchmark is about one person, so a person's whole row is a natural column.
 The master LP (scheduler/nrp/master.py) gives each person a convex combination of their known rows
 and pays cover shortfall and excess; its cover duals price each person's row exactly: by dynamic
-programming over the days (scheduler/nrp/rowdp.py) where the person's rule state is small, else by a
+programming over the days (scheduler/nrp/rowdp.py) where the person's rule state is small (its
+per-type limits kept only once a cheapest row has broken them), else by a
 one-person CP-SAT model (all of the person's hard rules; objective: the row's requests minus the
 cover duals of the shifts it works). Either proposes rows of negative reduced cost. Each pricing
 round also gives a Lagrangian lower bound on the whole problem, and once no row prices out the LP
@@ -104,8 +105,18 @@ class _PricingModel:
             if request.employee == person.id and (request.day, request.shift) in self.shift_vars:
                 key = (request.day, request.shift)
                 self.request_weight[key] = self.request_weight.get(key, 0) + request.weight
-        # Exact pricing by dynamic programming where the person's state space is small enough.
-        dp = RowDP(instance, p)
+        # Pricing by dynamic programming where the person's state space is small enough. The program
+        # starts with no per-type limit and keeps those its cheapest rows have broken (track_limits):
+        # its least cost is exact whenever its cheapest row keeps every limit.
+        self.instance, self.p = instance, p
+        self.dp: RowDP | None = None
+        self.track_limits(set())
+
+    def track_limits(self, shift_types: set[str]) -> None:
+        """The program from now on keeps these limits too; CP-SAT prices the person once it would have
+        more than MAX_STATES states a day."""
+        tracked = shift_types | (set() if self.dp is None else set(self.instance.shift_ids) - self.dp.untracked)
+        dp = RowDP(self.instance, self.p, tracked)
         self.dp = dp if dp.states <= MAX_STATES else None
 
 
@@ -262,8 +273,10 @@ class ColumnGeneration:
         weights = {
             key: pricing.request_weight.get(key, 0) - self.cover_duals.get(key, 0.0) for key in pricing.shift_vars
         }
-        if pricing.dp is not None:
-            return self._price_by_dp(p, weights)
+        while pricing.dp is not None:
+            priced = self._price_by_dp(p, weights)
+            if priced is not None:
+                return priced
         scaled = {key: int(round(DUAL_SCALE * weight)) for key, weight in weights.items()}
         pricing.model.clear_objective()
         pricing.model.minimize(sum(coefficient * pricing.shift_vars[key] for key, coefficient in scaled.items() if coefficient))
@@ -296,9 +309,9 @@ class ColumnGeneration:
     def _cheapest_rows_by_dp(
         self, p: int, weights: dict[tuple[int, str], float], count: int, below: float = math.inf
     ) -> tuple[float, list[dict[int, str]]]:
-        """The least cost of a row of the person under the branch decisions (``weights`` per worked
-        cell; infinite if the decisions leave no row), and up to ``count`` cheapest rows costing less
-        than ``below`` (only those are traced back)."""
+        """The least cost of a row of the person's program under the branch decisions (``weights`` per
+        worked cell; infinite if the decisions leave no row), and up to ``count`` cheapest rows
+        costing less than ``below`` (only those are traced back), cheapest first."""
         dp = self.pricing[p].dp
         costs = self._dp_costs(p, weights)
         if costs is None:
@@ -309,12 +322,19 @@ class ColumnGeneration:
             return math.inf, []
         return best[0][0], [dp.row(values, costs, state) for value, state in best if value < below]
 
-    def _price_by_dp(self, p: int, weights: dict[tuple[int, str], float]) -> tuple[int, list[dict[int, str]], float]:
+    def _price_by_dp(self, p: int, weights: dict[tuple[int, str], float]) -> tuple[int, list[dict[int, str]], float] | None:
+        """Rows and the least reduced cost by the person's program, or None where its cheapest row
+        prices out but breaks a limit the program leaves out (that limit is kept from then on).
+        Where the least is not negative it bounds the exact one all the same."""
+        dp = self.pricing[p].dp
         offset = self.pricing[p].constant - self.person_duals[p]
         least, rows = self._cheapest_rows_by_dp(p, weights, DP_ROWS, below=-offset - 1e-6)
+        if rows and dp.broken_limits(rows[0]):
+            self.pricing[p].track_limits(dp.broken_limits(rows[0]))
+            return None
         # Exact up to floating point; the margin keeps the bound on the safe side of rounding. An
         # infinite least: no row meets the branch decisions.
-        return p, rows, least + offset - 1e-6
+        return p, [row for row in rows if not dp.broken_limits(row)], least + offset - 1e-6
 
     def _price_all(self, people: list[int]) -> list[tuple[int, list[dict[int, str]], float | None]]:
         """Price each person: CP-SAT calls on the thread pool (CP-SAT releases the GIL), dynamic
@@ -464,11 +484,16 @@ class ColumnGeneration:
         for p in branch:
             if all((p, k) in self.banned for k in range(len(self.columns[p]))):
                 pricing = self.pricing[p]
-                if pricing.dp is not None:
+                while pricing.dp is not None:
                     _, rows = self._cheapest_rows_by_dp(p, {key: 0.0 for key in pricing.shift_vars}, 1)
                     if not rows:
-                        return False
-                    self.add_row(p, rows[0])
+                        return False  # not even a program that leaves limits out has a row
+                    broken = pricing.dp.broken_limits(rows[0])
+                    if not broken:
+                        self.add_row(p, rows[0])
+                        break
+                    pricing.track_limits(broken)
+                if pricing.dp is not None:
                     continue
                 if not self._assume_branch(p):
                     return False

@@ -15,7 +15,7 @@ import pytest
 from scheduler.nrp.check import check_roster_text
 from scheduler.nrp.colgen import ColumnGeneration
 from scheduler.nrp.instance import load_instance, parse_instance, resolve_instance_path
-from scheduler.nrp.rowdp import RowDP
+from scheduler.nrp.rowdp import MAX_STATES, RowDP
 
 
 def one_person_instance(horizon: int, contract: str, days_off: tuple[int, ...] = ()) -> str:
@@ -104,7 +104,8 @@ def test_dynamic_program_agrees_with_cp_sat_pricing_on_benchmark_people(number):
     """Least reduced cost for random cover duals: the program and CP-SAT pricing (given time to
     prove its optimum) agree within CP-SAT's rounding margin, and the program's rows keep every
     rule of the person (judged by the evaluator on the benchmark file). Instance8's people have
-    capped counts of other shifts and large state spaces; three of them are priced by CP-SAT only."""
+    capped counts of other shifts and large state spaces. Each program starts with no per-type limit
+    and keeps those its cheapest rows break, so this also checks that those limits end up kept."""
     path = resolve_instance_path(f"Instance{number}")
     instance = load_instance(path)
     text = path.read_text()
@@ -140,16 +141,41 @@ def test_dynamic_program_agrees_with_cp_sat_pricing_on_benchmark_people(number):
         colgen.close()
 
 
-def test_people_priced_by_cp_sat_get_no_dynamic_program_tables():
-    """Column generation sets up on Instance13, whose largest state spaces would need tens of GiB of
-    tables: people beyond the size limit keep CP-SAT pricing and the tables are only built on a
-    program's first pass."""
+def test_programs_start_without_limits_and_build_no_tables_until_used():
+    """Column generation sets up on Instance13, whose exact state spaces would need tens of GiB of
+    tables: each person's program starts with no per-type limit (a few thousand states a day; the
+    exact ones are far beyond MAX_STATES) and its tables are only built on its first pass."""
     instance = load_instance(resolve_instance_path("Instance13"))
     colgen = ColumnGeneration(instance, threads=1)
     try:
-        programs = [pricing.dp for pricing in colgen.pricing if pricing.dp is not None]
-        assert 0 < len(programs) < colgen.people
-        assert all(dp._moves is None for dp in programs)
+        programs = [pricing.dp for pricing in colgen.pricing]
+        assert all(dp is not None and dp._moves is None for dp in programs)
+        assert all(dp.states <= MAX_STATES for dp in programs)
+        assert sum(RowDP(instance, p).states > MAX_STATES for p in range(colgen.people)) > colgen.people // 2
+    finally:
+        colgen.close()
+
+
+def test_a_limit_is_kept_once_the_cheapest_row_breaks_it():
+    """Duals that pay for every night shift: the program without limits would work nights every
+    day, past the person's limit of two. Pricing then keeps that limit, and its least cost and row
+    are those of the exact program (every limit kept), judged by the evaluator too."""
+    text = one_person_instance(14, "D=14|N=2|E=14,100000,0,9,1,1,2")
+    instance = parse_instance(text)
+    colgen = ColumnGeneration(instance, threads=1)
+    try:
+        pricing = colgen.pricing[0]
+        assert pricing.dp.untracked == {"N"}
+        colgen.cover_duals = {(d, t): (50.0 if t == "N" else 1.0) for d in range(14) for t in ("D", "N", "E")}
+        colgen.person_duals = [0.0]
+        _, rows, least = colgen._price(0)
+        assert pricing.dp.untracked == set()
+        exact = RowDP(instance, 0)
+        costs = [{0: 0.0, **{t: -colgen.cover_duals[(d, exact.shift_ids[t - 1])] for t in exact.allowed[d]}} for d in range(14)]
+        best = exact.best_states(exact.forward(costs), 1)
+        assert least == pytest.approx(best[0][0] - 1e-6)
+        assert rows and sum(shift == "N" for shift in rows[0].values()) == 2
+        assert check_roster_text(text, row_text(rows[0])).feasible
     finally:
         colgen.close()
 
