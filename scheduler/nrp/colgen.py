@@ -31,6 +31,7 @@ import dataclasses
 import heapq
 import itertools
 import math
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,6 +55,14 @@ DIVE_RISE_TOLERANCE = 0.5
 # Measured on Instance8 (root and dive from a construction, 60 s): with backtracking at a rise of 10,
 # dives ended at 1304-1309 in three runs; at 3, the dive had not ended by 60 s.
 DIVE_BACKTRACK_RISE = 10.0
+# A dive that has backtracked this often starts over (everyone unfixed, nothing ruled out, the rows
+# found kept), its choice of whom to fix next perturbed by up to DIVE_RESTART_NOISE of LP weight;
+# after DIVE_RESTARTS restarts the last dive runs to the end. Measured on Instance8 (five dives from
+# three constructions): dives of 1-2 backtracks ended at 1307-1312; one that backtracked 30 times
+# climbed from an LP of 1304 to 1512, and with restarts ended at 1306-1315 (the second attempt).
+DIVE_RESTART_BACKTRACKS = 4
+DIVE_RESTARTS = 3
+DIVE_RESTART_NOISE = 0.2
 INTEGRAL = 0.999
 PRICING_LIMIT_S = 1.0
 # CP-SAT's presolve in pricing pays off only with many shift types. Measured per pricing call (a few
@@ -428,14 +437,37 @@ class ColumnGeneration:
         that step's (never again above half). Why: on Instance12 the LP stayed at 4040 through 60
         one-person steps of 1-2 s each, while on Instance8 fixing two people at a time ended at 1410
         where one at a time ended at 1304. A one-person step that raises the LP by more than
-        DIVE_BACKTRACK_RISE is undone and its row ruled out (at most once a person, on average)."""
+        DIVE_BACKTRACK_RISE is undone and its row ruled out; after DIVE_RESTART_BACKTRACKS of those
+        the dive starts over (see there)."""
+        attempt = 0
+        while not self._dive_once(deadline, DIVE_RESTART_BACKTRACKS if attempt < DIVE_RESTARTS else self.people, attempt):
+            if time.monotonic() >= deadline:
+                break
+            attempt += 1
+            self.fixed.clear()
+            self.banned.clear()
+            for p in range(self.people):
+                self._open_columns(p)
+            self.converge(deadline)
+        self.dive_attempts = attempt + 1
+        return self.roster()
+
+    def _dive_once(self, deadline: float, most_backtracks: int, attempt: int) -> bool:
+        """One dive; True once everyone is fixed, False at the deadline or at ``most_backtracks``."""
+        rng = random.Random(self.seed * 1000 + attempt)
+        noise = DIVE_RESTART_NOISE if attempt else 0.0
         batch, ceiling, backtracks = 1, self.people, 0
-        while len(self.fixed) < self.people and time.monotonic() < deadline:
+        while len(self.fixed) < self.people:
+            if time.monotonic() >= deadline or backtracks >= most_backtracks:
+                return False
             favourites = sorted(
                 ((*self._favourite(p), p) for p in range(self.people) if p not in self.fixed), reverse=True
             )
             integral = [(p, k) for weight, k, p in favourites if weight >= INTEGRAL]
-            fractional = [(p, k) for weight, k, p in favourites if weight < INTEGRAL][:batch]
+            fractional = sorted(
+                ((weight + noise * rng.random(), p, k) for weight, k, p in favourites if weight < INTEGRAL), reverse=True
+            )
+            fractional = [(p, k) for _, p, k in fractional][:batch]
             before = self.lp_value
             for p, k in integral + fractional:
                 self.fix(p, k)
@@ -450,12 +482,16 @@ class ColumnGeneration:
                 # Too greedy: keep the heaviest row only, and never try this batch size again.
                 for p, _ in fractional[1:]:
                     self.unfix(p)
-                self.solve_master()
                 ceiling = max(1, len(fractional) // 2)
                 batch = max(1, len(fractional) // 4)
-            elif (
-                self.lp_value > before + DIVE_BACKTRACK_RISE
-                and backtracks < self.people
+                fractional = fractional[:1]
+                # That row alone may be what raised the LP: judged as a one-person step below.
+                self.solve_master()
+                if self.lp_value > before + 1e-6:
+                    self.converge(deadline, before + DIVE_BACKTRACK_RISE)
+            if (
+                len(fractional) == 1
+                and self.lp_value > before + DIVE_BACKTRACK_RISE
                 and self._has_alternative(fractional)
             ):
                 # One person's row raised the LP a lot (on Instance8 the dive ended at 1402-1412
@@ -467,7 +503,7 @@ class ColumnGeneration:
                 self.converge(deadline)
             elif not rose:
                 batch = min(ceiling, batch * 2)
-        return self.roster()
+        return True
 
     # -- branch and price -------------------------------------------------------------------------
 
@@ -518,7 +554,7 @@ class ColumnGeneration:
         fractional = [(abs(v - 0.5), cell) for cell, v in value.items() if 1e-4 < v < 1 - 1e-4]
         return min(fractional)[1] if fractional else None
 
-    def branch_and_price(self, deadline: float, upper_bound, offer) -> bool:
+    def branch_and_price(self, deadline: float, upper_bound, offer, aspiration: float = math.inf) -> bool:
         """Search for a roster cheaper than ``upper_bound`` (a number, or a function giving the best
         roster's objective found so far, by this search or beside it), calling ``offer(roster,
         objective)`` with each one found. Branches on one cell (the person works that shift type that day, or not): plunging
@@ -526,6 +562,10 @@ class ColumnGeneration:
         A node is pruned when its Lagrangian bound, rounded up, is no better than the best roster.
         Returns True when every node was pruned by its bound before the deadline: the last roster
         offered is then optimal (or none cheaper than ``upper_bound`` exists).
+
+        With an ``aspiration``, nodes are also pruned when their bound is above it: the search is
+        then for rosters of at most that cost (any cheaper than the best is still offered), and a
+        search to the end proves that none costs less than ``aspiration`` + 1 (or the best found).
 
         Why: on Instance5 and Instance7 the dive ends a few units above the optimum (1146, 1062-1071),
         and LNS seldom closes that; this search found 1143 and 1056 there within 60 s in some runs."""
@@ -539,7 +579,8 @@ class ColumnGeneration:
                 bound, _, branch = heapq.heappop(heap)
                 while branch is not None:
                     best = min(best, known())
-                    if bound > best - 1 + 1e-6:  # rounded up, no better than best
+                    cutoff = min(best, aspiration + 1)
+                    if bound > cutoff - 1 + 1e-6:  # rounded up, no better than the cutoff
                         break
                     if time.monotonic() >= deadline:
                         return False
@@ -548,7 +589,7 @@ class ColumnGeneration:
                         exhausted = False
                     if not entered:
                         break
-                    if not self.converge(deadline, stop_above=best - 1 + 1e-6):
+                    if not self.converge(deadline, stop_above=cutoff - 1 + 1e-6):
                         return False
                     bound = max(bound, self.node_bound)
                     roster = self.roster()
@@ -556,7 +597,7 @@ class ColumnGeneration:
                     if objective < best:
                         best = objective
                         offer(roster, objective)
-                    if bound > best - 1 + 1e-6:
+                    if bound > min(best, aspiration + 1) - 1 + 1e-6:
                         break
                     cell = self._fractional_cell()
                     if cell is None:

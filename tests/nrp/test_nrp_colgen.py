@@ -228,6 +228,43 @@ def test_branch_and_price_finds_and_proves_the_optimum_of_small_instances(name):
     assert colgen.branch == {} and colgen.banned == set()  # the search leaves the root as it was
 
 
+def test_branch_and_price_with_an_aspiration_searches_only_below_it():
+    """Below the optimum the search ends having offered nothing (a proof that no roster costs that
+    little); at the optimum it finds the optimum."""
+    instance, roster, colgen = started("Instance2")
+    optimum = OPTIMUM["Instance2"]
+    try:
+        colgen.converge(time.monotonic() + 60)
+        start = roster_objective(instance, roster)
+        below = []
+        assert colgen.branch_and_price(time.monotonic() + 60, start, lambda r, o: below.append(o), aspiration=optimum - 1)
+        assert all(objective >= optimum for objective in below)
+        found = []
+        assert colgen.branch_and_price(time.monotonic() + 60, start, lambda r, o: found.append(o), aspiration=optimum)
+        assert found and found[-1] == optimum
+    finally:
+        colgen.close()
+
+
+def test_a_dive_that_backtracks_too_often_starts_over_and_still_ends_with_everyone_fixed(monkeypatch):
+    """With no backtrack allowed before a restart, each dive but the last stops at once and starts
+    over (everyone unfixed, the master re-converged); the last runs to the end, and its roster is
+    feasible and priced like the evaluator."""
+    import scheduler.nrp.colgen as colgen_module
+
+    monkeypatch.setattr(colgen_module, "DIVE_RESTART_BACKTRACKS", 0)
+    instance, roster, colgen = started("Instance3")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        dived = colgen.dive(time.monotonic() + 60)
+    finally:
+        colgen.close()
+    assert colgen.dive_attempts == colgen_module.DIVE_RESTARTS + 1
+    assert len(colgen.fixed) == len(instance.staff)
+    result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(dived))
+    assert result.feasible and result.objective == roster_objective(instance, dived)
+
+
 def test_branch_decisions_hold_in_the_master_and_in_pricing():
     instance, roster, colgen = started("Instance3")
     try:
