@@ -112,8 +112,9 @@ class SearchOptions:
     # From this share of the time limit on, that thread runs branch and price over the whole
     # instance instead (_whole_tree_search), where the root relaxation took at most
     # whole_tree_max_root_share of the time limit (the nodes are then cheap). Measured on Instance8 at
-    # 60 s (root 1.3 s; one run each): 1300 in four of six runs (1303 twice), against 1301-1303 in
-    # four runs with column LNS to the end.
+    # 60 s (root 1.3 s; one run each): 1300 in six of eleven runs (1303-1304 in the others: column
+    # LNS had reached 1303 before the switch and the tree aimed at 1299-1300 in vain), against
+    # 1301-1303 in four runs with column LNS to the end.
     whole_tree_from: float = 0.5
     whole_tree_max_root_share: float = 0.1
     lns_parameters: dict = field(default_factory=lambda: dict(STRONG_LP))
@@ -767,7 +768,7 @@ def _whole_tree_search(
     instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, known_rows: list, stats: dict
 ) -> None:
     """Branch and price over every person, from the rows the dive found and the incumbent's, for a
-    roster of at most an aspiration halfway (rounded down) between the proved bound and the best roster:
+    roster of at most an aspiration halfway (rounded up) between the proved bound and the best roster:
     nodes whose bound is above it are pruned. A search to the end proves the bound one above it,
     and the next one aims halfway again. (Passes of a third of the time left each, the aspiration
     one nearer the best roster after a pass that found nothing: 1300 in one of four runs.)
@@ -792,7 +793,7 @@ def _whole_tree_search(
             _, best = incumbent.snapshot()
             if best <= proved:
                 break
-            aspiration = (proved + best - 1) // 2
+            aspiration = -(-(proved + best - 1) // 2)
             exhausted = colgen.branch_and_price(end, lambda: incumbent.snapshot()[1], offer, aspiration)
             passes.append((round(clock.elapsed(), 1), aspiration, exhausted))
             if not exhausted:
