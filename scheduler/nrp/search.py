@@ -112,7 +112,7 @@ class SearchOptions:
     # From this share of the time limit on, that thread runs branch and price over the whole
     # instance instead (_whole_tree_search), where the root relaxation took at most
     # whole_tree_max_root_share of the time limit (the nodes are then cheap). Measured on Instance8 at
-    # 60 s (root 1.3 s; one run each): 1300 in six of eleven runs (1303-1304 in the others: column
+    # 60 s (root 1.3 s; one run each): 1300 in seven of fourteen runs (1303-1304 in the others: column
     # LNS had reached 1303 before the switch and the tree aimed at 1299-1300 in vain), against
     # 1301-1303 in four runs with column LNS to the end.
     whole_tree_from: float = 0.5
