@@ -118,14 +118,15 @@ class _PricingModel:
         # starts with no per-type limit and keeps those its cheapest rows have broken (track_limits):
         # its least cost is exact whenever its cheapest row keeps every limit.
         self.instance, self.p = instance, p
+        self.tracked: set[str] = set()
         self.dp: RowDP | None = None
         self.track_limits(set())
 
     def track_limits(self, shift_types: set[str]) -> None:
         """The program from now on keeps these limits too; CP-SAT prices the person once it would have
         more than MAX_STATES states a day."""
-        tracked = shift_types | (set() if self.dp is None else set(self.instance.shift_ids) - self.dp.untracked)
-        dp = RowDP(self.instance, self.p, tracked)
+        self.tracked |= shift_types
+        dp = RowDP(self.instance, self.p, self.tracked)
         self.dp = dp if dp.states <= MAX_STATES else None
 
 
@@ -145,6 +146,7 @@ class ColumnGeneration:
         self.weights: dict[tuple[int, int], float] = {}  # (person, column index) -> LP value
         self.bound: float | None = None  # best Lagrangian bound proved with nobody fixed
         self.rounds = 0
+        self.dive_attempts = 0  # dives the last dive() started (restarts included)
         self.master_kind = master
         self._master = None
         # Branch-and-price decisions: person -> {(day, shift type): works it or not}. Pricing honours
@@ -338,8 +340,9 @@ class ColumnGeneration:
         dp = self.pricing[p].dp
         offset = self.pricing[p].constant - self.person_duals[p]
         least, rows = self._cheapest_rows_by_dp(p, weights, DP_ROWS, below=-offset - 1e-6)
-        if rows and dp.broken_limits(rows[0]):
-            self.pricing[p].track_limits(dp.broken_limits(rows[0]))
+        broken = dp.broken_limits(rows[0]) if rows else set()
+        if broken:
+            self.pricing[p].track_limits(broken)
             return None
         # Exact up to floating point; the margin keeps the bound on the safe side of rounding. An
         # infinite least: no row meets the branch decisions.
@@ -597,7 +600,8 @@ class ColumnGeneration:
                     if objective < best:
                         best = objective
                         offer(roster, objective)
-                    if bound > min(best, aspiration + 1) - 1 + 1e-6:
+                    cutoff = min(best, aspiration + 1)
+                    if bound > cutoff - 1 + 1e-6:
                         break
                     cell = self._fractional_cell()
                     if cell is None:

@@ -175,7 +175,6 @@ class RowDP:
         """``tracked``: the shift types whose per-type limit the program keeps (default: all). Left
         out, a limit is relaxed: the program's rows must then be checked (:meth:`broken_limits`)."""
         person = instance.staff[p]
-        self.max_shifts = {t: person.max_shifts.get(t, 0) for t in (shift.id for shift in instance.shifts)}
         self.horizon = horizon = instance.horizon
         self.shift_ids = [shift.id for shift in instance.shifts]
         types = len(self.shift_ids)
@@ -209,9 +208,11 @@ class RowDP:
         others_cap = {
             t: most - self.limit[t] for t in counted if self.shift_units is not None and most - self.limit[t] < self.limit[t]
         }
-        # Each limit tracked multiplies the states by its count's range.
-        self.untracked = {self.shift_ids[t - 1] for t in counted} - tracked if tracked is not None else set()
-        counted = [t for t in counted if self.shift_ids[t - 1] not in self.untracked]
+        # Each limit tracked multiplies the states by its count's range. Those left out, by shift type.
+        self.untracked_limits = {
+            self.shift_ids[t - 1]: self.limit[t] for t in counted if tracked is not None and self.shift_ids[t - 1] not in tracked
+        }
+        counted = [t for t in counted if self.shift_ids[t - 1] not in self.untracked_limits]
         others_cap = {t: cap for t, cap in others_cap.items() if t in counted}
         self.counted = counted
         self.count_axis = {t: 5 + i for i, t in enumerate(counted)}
@@ -245,8 +246,9 @@ class RowDP:
         )
 
     def broken_limits(self, row: dict[int, str]) -> set[str]:
-        """The shift types whose limit the row breaks (only an untracked limit can be)."""
-        return {t for t, count in Counter(row.values()).items() if count > self.max_shifts[t]}
+        """The shift types whose limit the row breaks (only a limit the program leaves out can be)."""
+        worked = Counter(row.values())
+        return {t for t, limit in self.untracked_limits.items() if worked[t] > limit}
 
     def _prepare(self) -> None:
         """The tables of the forward pass, sized by the state space: built when first needed, as

@@ -165,11 +165,11 @@ def test_a_limit_is_kept_once_the_cheapest_row_breaks_it():
     colgen = ColumnGeneration(instance, threads=1)
     try:
         pricing = colgen.pricing[0]
-        assert pricing.dp.untracked == {"N"}
+        assert set(pricing.dp.untracked_limits) == {"N"}
         colgen.cover_duals = {(d, t): (50.0 if t == "N" else 1.0) for d in range(14) for t in ("D", "N", "E")}
         colgen.person_duals = [0.0]
         _, rows, least = colgen._price(0)
-        assert pricing.dp.untracked == set()
+        assert pricing.dp.untracked_limits == {}
         exact = RowDP(instance, 0)
         costs = [{0: 0.0, **{t: -colgen.cover_duals[(d, exact.shift_ids[t - 1])] for t in exact.allowed[d]}} for d in range(14)]
         best = exact.best_states(exact.forward(costs), 1)
