@@ -298,6 +298,48 @@ def test_branch_decisions_hold_in_the_master_and_in_pricing():
         colgen.close()
 
 
+def test_entering_nodes_in_any_order_keeps_the_master_as_a_rebuilt_one():
+    """Nodes entered one after another (bans remembered per set of decisions, only the people whose
+    bans changed reopened in the master): after each, the columns banned are exactly those that break
+    the node's decisions, those and only those are closed in the kept master, and its optimum is that
+    of a master built afresh."""
+    instance, roster, colgen = started("Instance3")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        cells = [(p, day, shift) for p in (0, 1, 2) for day, shift in colgen.columns[p][colgen._favourite(p)[1]].row.items()][:6]
+        assert len(cells) == 6
+        (p0, d0, t0), (p1, d1, t1), (p2, d2, t2) = cells[0], cells[3], cells[5]
+        nodes = [
+            {p0: {(d0, t0): True}},
+            {p0: {(d0, t0): True}, p1: {(d1, t1): False}},
+            {p1: {(d1, t1): False}},
+            {p0: {(d0, t0): False}, p2: {(d2, t2): True}},
+            {p0: {(d0, t0): True}},
+            {},
+        ]
+        for branch in nodes:
+            assert colgen._enter_node(branch)
+            assert colgen.converge(time.monotonic() + 60)  # new columns come in under this node
+            expected = {
+                (p, k)
+                for p, decisions in branch.items()
+                for k, column in enumerate(colgen.columns[p])
+                if any((column.row.get(day) == shift) != works for (day, shift), works in decisions.items())
+            }
+            assert colgen.banned == expected
+            # Every column's bound in the kept master says whether it is open.
+            upper = colgen._master._lp.getLp().col_upper_
+            for p in range(colgen.people):
+                for k, index in enumerate(colgen._master._index[p]):
+                    assert (upper[index] > 0) == ((p, k) not in expected), (branch, p, k)
+            kept = colgen.lp_value
+            colgen.rebuild_master()
+            colgen.solve_master()
+            assert colgen.lp_value == pytest.approx(kept, abs=1e-6)
+    finally:
+        colgen.close()
+
+
 def test_branch_and_price_prunes_by_the_best_roster_found_beside_it():
     """Told (as by an LNS thread) that a roster at the optimum exists, the tree offers nothing and
     proves that nothing cheaper exists; told of one a unit above, it finds the optimum."""
