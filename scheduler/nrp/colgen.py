@@ -575,7 +575,7 @@ class ColumnGeneration:
         fractional = [(abs(v - 0.5), cell) for cell, v in value.items() if 1e-4 < v < 1 - 1e-4]
         return min(fractional)[1] if fractional else None
 
-    def branch_and_price(self, deadline: float, upper_bound, offer, aspiration: float = math.inf) -> bool:
+    def branch_and_price(self, deadline: float, upper_bound, offer, aspiration=math.inf, stop=None) -> bool:
         """Search for a roster cheaper than ``upper_bound`` (a number, or a function giving the best
         roster's objective found so far, by this search or beside it), calling ``offer(roster,
         objective)`` with each one found. Branches on one cell (the person works that shift type that day, or not): plunging
@@ -587,10 +587,14 @@ class ColumnGeneration:
         With an ``aspiration``, nodes are also pruned when their bound is above it: the search is
         then for rosters of at most that cost (any cheaper than the best is still offered), and a
         search to the end proves that none costs less than ``aspiration`` + 1 (or the best found).
+        The search also ends (unfinished) once ``stop`` (an Event) is set. The aspiration may be a function of the best roster's objective, asked again at each node: as
+        long as it never rises, a search to the end proves the same of its last value (every node
+        pruned by it then had a bound above that value).
 
         Why: on Instance5 and Instance7 the dive ends a few units above the optimum (1146, 1062-1071),
         and LNS seldom closes that; this search found 1143 and 1056 there within 60 s in some runs."""
         known = upper_bound if callable(upper_bound) else lambda: upper_bound
+        aspired = aspiration if callable(aspiration) else lambda _best: aspiration
         best = known()
         order = itertools.count()
         heap: list = [(-math.inf, next(order), {})]
@@ -600,10 +604,10 @@ class ColumnGeneration:
                 bound, _, branch = heapq.heappop(heap)
                 while branch is not None:
                     best = min(best, known())
-                    cutoff = min(best, aspiration + 1)
+                    cutoff = min(best, aspired(best) + 1)
                     if bound > cutoff - 1 + 1e-6:  # rounded up, no better than the cutoff
                         break
-                    if time.monotonic() >= deadline:
+                    if time.monotonic() >= deadline or (stop is not None and stop.is_set()):
                         return False
                     entered = self._enter_node(branch)
                     if entered is None:
@@ -618,7 +622,7 @@ class ColumnGeneration:
                     if objective < best:
                         best = objective
                         offer(roster, objective)
-                    cutoff = min(best, aspiration + 1)
+                    cutoff = min(best, aspired(best) + 1)
                     if bound > cutoff - 1 + 1e-6:
                         break
                     cell = self._fractional_cell()

@@ -117,6 +117,13 @@ class SearchOptions:
     # 1301-1303 in four runs with column LNS to the end.
     whole_tree_from: float = 0.5
     whole_tree_max_root_share: float = 0.1
+    # Where the whole tree is used, a second one starts on the other core as soon as the dive ends (in
+    # place of the compact-model LNS thread), aiming halfway; the column-LNS thread's tree then aims
+    # at most whole_tree_gain below the best roster where that is higher. Measured on Instance8 at
+    # 60 s (AMD EPYC, seeds 0-11, one run each): 1300 in 4 of 12 runs and 1301 or better in 7 (mean
+    # 1302.2), against 2 of 13 and 2 (mean 1304.1) with compact-model LNS beside and one tree.
+    whole_tree_beside: bool = True
+    whole_tree_gain: int = 2
     lns_parameters: dict = field(default_factory=lambda: dict(STRONG_LP))
 
 
@@ -185,6 +192,8 @@ class _Incumbent:
     def set_lower_bound(self, bound: int | None) -> None:
         """A proved lower bound: the search stops once the incumbent meets it (now, or when offered)."""
         with self.lock:
+            if bound is not None and self.lower_bound is not None:
+                bound = max(bound, self.lower_bound)  # two searches may each prove one
             self.lower_bound = bound
             if bound is not None and self.objective is not None and self.objective <= bound:
                 self.stop.set()
@@ -709,7 +718,13 @@ COLUMN_LNS_SOURCE = "column LNS"
 
 
 def _column_lns_worker(
-    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, known_rows: list, stats: dict
+    instance: Instance,
+    incumbent: _Incumbent,
+    clock: _Clock,
+    options: SearchOptions,
+    known_rows: list,
+    stats: dict,
+    tree_beside: bool = False,
 ) -> None:
     """Large-neighbourhood search whose neighbourhoods are solved by branch and price: a random share
     of the people is freed (everyone else keeps the incumbent's rows), their own column generation
@@ -720,14 +735,15 @@ def _column_lns_worker(
     while a tree over 20 of its 30 people proved most such neighbourhoods optimal in 8-10 s and
     improved 1309 to 1306 in 40 s (10 people: each proved optimal, no gain). Where the root was quick,
     the thread turns to branch and price over the whole instance at ``whole_tree_from`` of the time
-    (_whole_tree_search)."""
+    (_whole_tree_search; aiming near the best roster when another tree runs beside it)."""
     rng = random.Random(options.seed * 1000 + 999)
     people = len(instance.staff)
     size = min(people, max(2, int(options.column_lns_share * people)))
     whole_tree = stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
     while not incumbent.stop.is_set():
         if whole_tree and clock.elapsed() >= options.whole_tree_from * clock.limit:
-            _whole_tree_search(instance, incumbent, clock, options, known_rows, stats)
+            gain = options.whole_tree_gain if tree_beside else None
+            _whole_tree_search(instance, incumbent, clock, options, known_rows, stats, gain)
             break
         limit = min(options.column_lns_limit, clock.remaining())
         if limit <= 0.5:
@@ -765,18 +781,28 @@ WHOLE_TREE_SOURCE = "whole-instance branch and price"
 
 
 def _whole_tree_search(
-    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, known_rows: list, stats: dict
+    instance: Instance,
+    incumbent: _Incumbent,
+    clock: _Clock,
+    options: SearchOptions,
+    known_rows: list,
+    stats: dict,
+    gain: int | None = None,
 ) -> None:
     """Branch and price over every person, from the rows the dive found and the incumbent's, for a
-    roster of at most an aspiration halfway (rounded up) between the proved bound and the best roster:
-    nodes whose bound is above it are pruned. A search to the end proves the bound one above it,
-    and the next one aims halfway again. (Passes of a third of the time left each, the aspiration
-    one nearer the best roster after a pass that found nothing: 1300 in one of four runs.)
+    roster of at most an aspiration halfway (rounded up) between the proved bound and the best
+    roster, or with ``gain``, at most that much below the best roster where that is higher: nodes
+    whose bound is above it are pruned. The aspiration follows the best roster as it improves (by
+    this search or beside it). A search to the end proves the bound one above it, and the next one
+    aims again. (Passes of a third of the time left each, the aspiration one nearer the best roster
+    after a pass that found nothing: 1300 in one of four runs.)
 
-    Why: on Instance8 the roster that costs 1300 (best known) differs from those of 1302-1303 in 25
-    of 30 people, beyond any neighbourhood the LNS threads search. From stored dives (1303, 1309 and
-    1514 with their rows), the tree found 1300 after 7-26 s with aspirations of 1300-1301 in four of
-    five runs; with the best roster as its only cutoff, once in three runs within 90 s."""
+    Why: on Instance8 the roster that costs 1300 (best known) differs from those of 1302-1304 in
+    131-143 of 840 cells, over 24-25 people and every day, beyond any neighbourhood the LNS threads
+    search. From stored dives (1303, 1309 and 1514 with their rows), the tree found 1300 after 7-26 s
+    with aspirations of 1300-1301 in four of five runs; with the best roster as its only cutoff, once
+    in three runs within 90 s. Its time to 1300 varies widely: from other stored dives (1302-1304)
+    nothing within 30 s in three of four, and 179 s in a longer run; hence two trees aiming apart."""
     colgen = ColumnGeneration(instance, threads=1, seed=options.seed, master="highs")
     offer = lambda roster, objective: incumbent.offer(roster, objective, WHOLE_TREE_SOURCE)
     end = clock.start + clock.limit
@@ -793,17 +819,24 @@ def _whole_tree_search(
             _, best = incumbent.snapshot()
             if best <= proved:
                 break
-            aspiration = -(-(proved + best - 1) // 2)
-            exhausted = colgen.branch_and_price(end, lambda: incumbent.snapshot()[1], offer, aspiration)
-            passes.append((round(clock.elapsed(), 1), aspiration, exhausted))
+
+            def aspiration(best: int, proved: int = proved) -> int:
+                halfway = -(-(proved + best - 1) // 2)
+                return halfway if gain is None else max(halfway, best - gain)
+
+            exhausted = colgen.branch_and_price(
+                end, lambda: incumbent.snapshot()[1], offer, aspiration, stop=incumbent.stop
+            )
+            _, best = incumbent.snapshot()
+            aimed = aspiration(best)
+            passes.append((round(clock.elapsed(), 1), aimed, exhausted))
             if not exhausted:
                 break
-            _, best = incumbent.snapshot()
-            proved = min(best, aspiration + 1)  # no roster of at most the aspiration but those found
+            proved = min(best, aimed + 1)  # no roster of at most the aspiration but those found
             incumbent.set_lower_bound(proved)
     finally:
         colgen.close()
-        stats["whole_tree_passes"] = passes
+        stats["whole_tree_passes" if gain is None else "whole_tree_passes_near_best"] = passes
 
 
 def solve_instance(instance: Instance, options: SearchOptions, log=print) -> SearchOutcome:
@@ -848,8 +881,15 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats, dive_rows)
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
+    tree_beside = (
+        column_lns
+        and options.whole_tree_beside
+        and stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
+    )
+    if tree_beside:
+        launch(_whole_tree_search, instance, incumbent, clock, options, dive_rows, stats)
     if column_lns:
-        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats)
+        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, tree_beside)
     use_full = (
         options.use_full_model
         and not column_lns
@@ -861,7 +901,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     if use_full:
         launch(_full_model_worker, instance, incumbent, clock, options, full_outcome, stats)
     if options.use_lns and incumbent.roster is not None and not incumbent.stop.is_set():
-        for index in range(lns_running, lns_threads):
+        for index in range(lns_running, lns_threads - int(tree_beside)):
             launch(_lns_worker, instance, incumbent, clock, options, index, stats)
     for thread in threads:
         thread.join()

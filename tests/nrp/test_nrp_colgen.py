@@ -246,6 +246,37 @@ def test_branch_and_price_with_an_aspiration_searches_only_below_it():
         colgen.close()
 
 
+def test_an_aspiration_that_follows_the_best_roster_and_a_stop_event():
+    """An aspiration given as a function of the best roster is asked as rosters are found: one that
+    aims one below the best keeps finding cheaper rosters down to the optimum, and the search to the
+    end proves that none costs less. A stop event already set ends the search at once, unproved."""
+    import threading
+
+    instance, roster, colgen = started("Instance2")
+    optimum = OPTIMUM["Instance2"]
+    try:
+        colgen.converge(time.monotonic() + 60)
+        start = roster_objective(instance, roster)
+        assert start > optimum
+        asked = []
+
+        def aspiration(best: int) -> int:
+            asked.append(best)
+            return best - 1
+
+        found = []
+        assert colgen.branch_and_price(time.monotonic() + 60, start, lambda r, o: found.append(o), aspiration)
+        assert found and found[-1] == optimum
+        assert start in asked and optimum in asked  # asked again once the best roster changed
+        stop = threading.Event()
+        stop.set()
+        offered = []
+        assert not colgen.branch_and_price(time.monotonic() + 60, start, lambda r, o: offered.append(o), stop=stop)
+        assert offered == []
+    finally:
+        colgen.close()
+
+
 def test_a_dive_that_backtracks_too_often_starts_over_and_still_ends_with_everyone_fixed(monkeypatch):
     """With no backtrack allowed before a restart, each dive but the last stops at once and starts
     over (everyone unfixed, the master re-converged); the last runs to the end, and its roster is
