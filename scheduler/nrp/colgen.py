@@ -587,9 +587,10 @@ class ColumnGeneration:
         With an ``aspiration``, nodes are also pruned when their bound is above it: the search is
         then for rosters of at most that cost (any cheaper than the best is still offered), and a
         search to the end proves that none costs less than ``aspiration`` + 1 (or the best found).
-        The search also ends (unfinished) once ``stop`` (an Event) is set. The aspiration may be a function of the best roster's objective, asked again at each node: as
-        long as it never rises, a search to the end proves the same of its last value (every node
-        pruned by it then had a bound above that value).
+        The aspiration may be a function of the best roster's objective, asked again at each node:
+        as long as it never rises, a search to the end proves the same of its last value (every node
+        pruned by it then had a bound above that value). The search also ends, unfinished, once
+        ``stop`` (an Event) is set.
 
         Why: on Instance5 and Instance7 the dive ends a few units above the optimum (1146, 1062-1071),
         and LNS seldom closes that; this search found 1143 and 1056 there within 60 s in some runs."""

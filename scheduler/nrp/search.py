@@ -724,6 +724,7 @@ def _column_lns_worker(
     options: SearchOptions,
     known_rows: list,
     stats: dict,
+    whole_tree: bool = False,
     tree_beside: bool = False,
 ) -> None:
     """Large-neighbourhood search whose neighbourhoods are solved by branch and price: a random share
@@ -733,13 +734,12 @@ def _column_lns_worker(
 
     Why: on Instance8 the dive's roster is beyond what compact-model LNS improves (1309 after 600 s),
     while a tree over 20 of its 30 people proved most such neighbourhoods optimal in 8-10 s and
-    improved 1309 to 1306 in 40 s (10 people: each proved optimal, no gain). Where the root was quick,
-    the thread turns to branch and price over the whole instance at ``whole_tree_from`` of the time
+    improved 1309 to 1306 in 40 s (10 people: each proved optimal, no gain). With ``whole_tree``, the
+    thread turns to branch and price over the whole instance at ``whole_tree_from`` of the time
     (_whole_tree_search; aiming near the best roster when another tree runs beside it)."""
     rng = random.Random(options.seed * 1000 + 999)
     people = len(instance.staff)
     size = min(people, max(2, int(options.column_lns_share * people)))
-    whole_tree = stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
     while not incumbent.stop.is_set():
         if whole_tree and clock.elapsed() >= options.whole_tree_from * clock.limit:
             gain = options.whole_tree_gain if tree_beside else None
@@ -881,15 +881,13 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats, dive_rows)
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
-    tree_beside = (
-        column_lns
-        and options.whole_tree_beside
-        and stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
-    )
+    # The whole-instance tree pays where the root was quick (its nodes are then cheap).
+    whole_tree = column_lns and stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
+    tree_beside = whole_tree and options.whole_tree_beside
     if tree_beside:
         launch(_whole_tree_search, instance, incumbent, clock, options, dive_rows, stats)
     if column_lns:
-        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, tree_beside)
+        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, whole_tree, tree_beside)
     use_full = (
         options.use_full_model
         and not column_lns
