@@ -2,7 +2,8 @@
 
 Rows: one per cover cell (requirement = assigned + under - over), one convexity row per person.
 Columns: an under and an over slack per cover cell, then the people's rows. Both backends keep the
-LP between solves (new columns added, fixings and bans as upper bounds of 0).
+LP between solves (new columns added, fixings and bans as upper bounds of 0); with a column limit,
+HiGHS's drops the columns least likely to be used again whenever it holds more (HighsMaster.shrink).
 
 Why two: branch and price moves bounds on every node, and there HiGHS re-solves from its last basis
 (fixing one person of Instance12's converged root: 4.6 ms and 7 iterations) where GLOP through
@@ -27,6 +28,7 @@ from scheduler.nrp.instance import Cover
 # (63,570 iterations), the primal simplex after new columns 5.2 s (39,959).
 _DUAL_SIMPLEX = 1
 _PRIMAL_SIMPLEX = 4
+OUT = -1  # a column that HighsMaster.shrink took out of the LP
 
 
 class MasterLP(Protocol):
@@ -37,8 +39,14 @@ class MasterLP(Protocol):
 
     def columns_of(self, p: int) -> int: ...
 
+    def is_out(self, p: int, k: int) -> bool:
+        """Whether a column added before is out of the LP for now (HighsMaster.shrink)."""
+
+    def people_without_open_column(self) -> list[int]: ...
+
     def add_columns(self, columns: list[tuple[int, int, int, list[tuple[int, str]], bool]]) -> None:
-        """(person, column index, cost, cells worked, open) for each new column, in index order."""
+        """(person, column index, cost, cells worked, open) for each new column, in index order, or
+        for a column coming back after shrinking."""
 
     def set_open(self, p: int, is_open: list[bool]) -> None: ...
 
@@ -67,14 +75,30 @@ class HighsMaster:
             np.tile(np.array([1.0, -1.0]), cells),
         )
         self._slack_columns = 2 * cells
+        self._people = people
         self._keys: list[tuple[int, int]] = []  # (person, column index) of each master column
+        self._open: list[bool] = []  # whether each master column is open (upper bound not 0)
+        # Per person, column index -> master column, or OUT once shrink() has taken it out.
         self._index: list[list[int]] = [[] for _ in range(people)]
         self._bounds_changed = False
+        # With a limit, solve() shrinks the LP to the basis and the columns of least reduced cost
+        # whenever it holds more (see shrink).
+        self.column_limit: int | None = None
 
     def columns_of(self, p: int) -> int:
         return len(self._index[p])
 
+    def is_out(self, p: int, k: int) -> bool:
+        return self._index[p][k] == OUT
+
+    def people_without_open_column(self) -> list[int]:
+        open_per_person = [0] * self._people
+        for (p, _), is_open in zip(self._keys, self._open):
+            open_per_person[p] += is_open
+        return [p for p, count in enumerate(open_per_person) if count == 0]
+
     def add_columns(self, columns) -> None:
+        """New columns (the person's next index), or ones shrink() took out coming back."""
         if not columns:
             return
         costs, upper, starts, indices = [], [], [], []
@@ -85,8 +109,13 @@ class HighsMaster:
             starts.append(len(indices))
             indices.extend(self._cover_row[cell] for cell in worked if cell in self._cover_row)
             indices.append(cells + p)
-            self._index[p].append(self._slack_columns + len(self._keys))
+            column = self._slack_columns + len(self._keys)
+            if k == len(self._index[p]):
+                self._index[p].append(column)
+            else:
+                self._index[p][k] = column
             self._keys.append((p, k))
+            self._open.append(is_open)
         count = len(columns)
         self._lp.addCols(
             count, np.array(costs), np.zeros(count), np.array(upper), len(indices),
@@ -94,10 +123,13 @@ class HighsMaster:
         )  # fmt: skip
 
     def set_open(self, p: int, is_open: list[bool]) -> None:
-        count = len(self._index[p])
-        if count:
-            upper = np.where(np.array(is_open[:count]), highspy.kHighsInf, 0.0)
-            self._lp.changeColsBounds(count, np.array(self._index[p], np.int32), np.zeros(count), upper)
+        pairs = [(column, opened) for column, opened in zip(self._index[p], is_open) if column != OUT]
+        if pairs:
+            columns = np.array([column for column, _ in pairs], np.int32)
+            upper = np.array([highspy.kHighsInf if opened else 0.0 for _, opened in pairs])
+            self._lp.changeColsBounds(len(pairs), columns, np.zeros(len(pairs)), upper)
+            for column, opened in pairs:
+                self._open[column - self._slack_columns] = opened
             self._bounds_changed = True
 
     def solve(self) -> bool:
@@ -112,7 +144,39 @@ class HighsMaster:
         duals = solution.row_dual
         self.cover_duals = dict(zip(self.cover_keys, duals))
         self.person_duals = list(duals[len(self.cover_keys) :])
+        if self.column_limit is not None and len(self._keys) > self.column_limit:
+            self.shrink(np.asarray(solution.col_dual[self._slack_columns :]))
         return True
+
+    def shrink(self, reduced_costs: np.ndarray) -> None:
+        """Take out of the LP every closed column and all but the half limit of open nonbasic ones
+        of least reduced cost; the basis stays, so the next solve starts where this one ended.
+        Columns taken out stay known to column generation, which brings them back when pricing
+        finds them again (or when a person has no open column left).
+
+        Why: in branch and price on Instance8 the master grew to 5,500-7,000 columns, and each
+        simplex iteration prices them all: 0.16 ms per iteration, 13-18 ms per solve, half the
+        tree's time. With a limit of 2,000, 6-7 ms per solve, and the tree beside the dive entered
+        about 1,100 nodes in a 60 s run against 620 (one run each)."""
+        status = self._lp.getBasis().col_status[self._slack_columns :]
+        basic = np.array([s == highspy.HighsBasisStatus.kBasic for s in status])
+        is_open = np.array(self._open)
+        candidates = np.flatnonzero(is_open & ~basic)
+        room = max(0, self.column_limit // 2 - int(basic.sum()))
+        kept = candidates[np.argsort(reduced_costs[candidates], kind="stable")[:room]]
+        keep = basic.copy()
+        keep[kept] = True
+        dropped = np.flatnonzero(~keep)
+        if not len(dropped):
+            return
+        self._lp.deleteCols(len(dropped), (dropped + self._slack_columns).astype(np.int32))
+        for column in dropped:
+            p, k = self._keys[column]
+            self._index[p][k] = OUT
+        self._keys = [key for key, stays in zip(self._keys, keep) if stays]
+        self._open = [opened for opened, stays in zip(self._open, keep) if stays]
+        for column, (p, k) in enumerate(self._keys):
+            self._index[p][k] = self._slack_columns + column
 
 
 class GlopMaster:
@@ -135,6 +199,14 @@ class GlopMaster:
 
     def columns_of(self, p: int) -> int:
         return len(self._variables[p])
+
+    column_limit = None  # GLOP's master keeps every column
+
+    def is_out(self, p: int, k: int) -> bool:
+        return False
+
+    def people_without_open_column(self) -> list[int]:
+        return []  # nothing is taken out: a person's columns are closed only on purpose
 
     def add_columns(self, columns) -> None:
         for p, _, cost, worked, is_open in columns:

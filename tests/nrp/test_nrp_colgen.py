@@ -228,6 +228,122 @@ def test_branch_and_price_finds_and_proves_the_optimum_of_small_instances(name):
     assert colgen.branch == {} and colgen.banned == set()  # the search leaves the root as it was
 
 
+@pytest.mark.parametrize("name", ["Instance1", "Instance2", "Instance3"])
+def test_branch_and_price_on_a_master_shrunk_again_and_again_still_finds_and_proves_the_optimum(name, monkeypatch):
+    """With the master's column limit far below the columns the search generates, it is shrunk many
+    times (columns taken out come back when pricing finds them again, or when a node closes all of
+    a person's columns still in it): the search still finds the optimum and proves it."""
+    from scheduler.nrp.master import HighsMaster
+
+    shrunk_to = []
+    original = HighsMaster.shrink
+
+    def counted(master, reduced_costs):
+        original(master, reduced_costs)
+        shrunk_to.append(len(master._keys))
+
+    monkeypatch.setattr(HighsMaster, "shrink", counted)
+    instance, roster, colgen = started(name)
+    colgen.master_column_limit = 60
+    offered = []
+    try:
+        colgen.converge(time.monotonic() + 60)
+        exhausted = colgen.branch_and_price(
+            time.monotonic() + 60, roster_objective(instance, roster), lambda r, objective: offered.append(objective)
+        )
+        rows = len(colgen.cover) + colgen.people  # at most that many columns are basic
+    finally:
+        colgen.close()
+    assert len(shrunk_to) >= 5 and max(shrunk_to) <= max(30, rows)
+    assert exhausted
+    assert offered[-1] == OPTIMUM[name]
+
+
+def test_a_shrunk_master_keeps_its_optimum_and_basis_and_takes_a_column_back_when_priced_again():
+    """Shrinking keeps the basis and the open columns of least reduced cost: the optimum is unchanged
+    and the next solve takes no simplex iteration. A column taken out comes back (as the same column
+    of its person) once its row is found again."""
+    instance, roster, colgen = started("Instance3")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        master = colgen._master
+        value, total = colgen.lp_value, len(master._keys)
+        master.column_limit = total // 3
+        colgen.solve_master()  # solved, then shrunk
+        kept = len(master._keys)
+        assert kept <= max(total // 6, colgen.people + len(colgen.cover))
+        assert colgen.lp_value == pytest.approx(value, abs=1e-6)
+        master.column_limit = None
+        colgen.solve_master()
+        assert master._lp.getInfo().simplex_iteration_count == 0
+        out = [(p, k) for p in range(colgen.people) for k in range(len(colgen.columns[p])) if master.is_out(p, k)]
+        assert len(out) == total - kept
+        p, k = out[0]
+        assert colgen.add_row(p, colgen.columns[p][k].row)  # known, but new to the master
+        assert not colgen.add_row(p, colgen.columns[p][k].row)  # already coming back
+        colgen.solve_master()
+        assert not master.is_out(p, k) and len(master._keys) == kept + 1
+        assert master._keys[master._index[p][k] - master._slack_columns] == (p, k)
+        assert colgen.lp_value == pytest.approx(value, abs=1e-6)
+    finally:
+        colgen.close()
+
+
+def test_a_person_whose_columns_in_the_shrunk_master_are_all_closed_gets_their_open_ones_back():
+    """Entering a node that bans every column a person still has in a shrunk master: their open
+    columns come back, so the kept master stays feasible (without them it would have no column for
+    that person, fail, and be rebuilt)."""
+    instance, roster, colgen = started("Instance3")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        master = colgen._master
+        master.column_limit = colgen.people + len(colgen.cover)
+        colgen.solve_master()
+        p = 0
+        inside = [k for k in range(len(colgen.columns[p])) if not master.is_out(p, k)]
+        outside = [k for k in range(len(colgen.columns[p])) if master.is_out(p, k)]
+        assert inside and outside
+        # A decision that every column of p inside breaks and some outside meets.
+        rows = [colgen.columns[p][k].row for k in inside]
+        decision = next(
+            ((day, shift), works)
+            for k in outside
+            for day, shift in [*colgen.columns[p][k].row.items()]
+            for works in (True,)
+            if all(row.get(day) != shift for row in rows)
+        )
+        master.column_limit = None
+        assert colgen._enter_node({p: dict([decision])})
+        colgen.solve_master()
+        assert colgen._master is master  # solved as kept, not rebuilt after a failure
+        (day, shift), _ = decision
+        meeting = [k for k in outside if colgen.columns[p][k].row.get(day) == shift]
+        assert meeting and not any(master.is_out(p, k) for k in meeting)
+        assert sum(colgen.weights.get((p, k), 0.0) for k in meeting) == pytest.approx(1.0)
+    finally:
+        colgen._enter_node({})
+        colgen.close()
+
+
+def test_noise_in_the_choice_of_branching_cell_varies_it_among_fractional_cells_and_the_search_stays_exact():
+    instance, roster, colgen = started("Instance3")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        plain = colgen._fractional_cell()
+        assert plain is not None
+        colgen.branch_noise = 1.0
+        chosen = {colgen._fractional_cell() for _ in range(20)}
+        assert len(chosen) > 1
+        colgen.branch_noise = 0.05
+        offered = []
+        exhausted = colgen.branch_and_price(
+            time.monotonic() + 60, roster_objective(instance, roster), lambda r, objective: offered.append(objective)
+        )
+    finally:
+        colgen.close()
+    assert exhausted and offered[-1] == OPTIMUM["Instance3"]
+
+
 def test_branch_and_price_with_an_aspiration_searches_only_below_it():
     """Below the optimum the search ends having offered nothing (a proof that no roster costs that
     little); at the optimum it finds the optimum."""
