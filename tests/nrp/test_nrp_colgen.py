@@ -585,3 +585,17 @@ def test_column_lns_improves_a_roster_by_branch_and_price_over_some_people():
     assert objective < roster_objective(instance, start)
     result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(roster))
     assert result.feasible and result.objective == objective
+
+
+def test_where_the_root_was_quick_the_dive_ends_by_its_own_share_of_the_time():
+    """A dive cut off by that deadline (here at once) leaves its people to the compact model, and
+    the roster is still complete and feasible; with the share at the usual deadline it fixes all."""
+    instance = load_instance(DATA / "Instance2.txt")  # 14 people; its root takes well under 10% of 20 s
+    options = dict(time_limit=20, use_full_model=False, use_lns=False, seed=0, branch_and_price_max_people=13)
+    cut = solve_instance(instance, SearchOptions(quick_root_dive_fraction=0.0, **options))
+    assert cut.stats["colgen_dive_unfixed"] > 0
+    assert cut.stats["colgen_s"] < 10
+    result = check_roster_text((DATA / "Instance2.txt").read_text(), roster_text(cut.roster))
+    assert result.feasible and result.objective == cut.objective
+    usual = solve_instance(instance, SearchOptions(quick_root_dive_fraction=0.85, **options))
+    assert usual.stats["colgen_dive_unfixed"] == 0
