@@ -691,7 +691,7 @@ def _column_generation_phase(
         if not converged or incumbent.stop.is_set():
             return bound
         deadline = clock.start + options.colgen_fraction * clock.limit
-        if not tree and clock.elapsed() <= options.whole_tree_max_root_share * clock.limit:
+        if not tree and _root_was_quick(stats, clock, options):
             # The whole-instance trees will run after the dive (see solve_instance): leave them time.
             deadline = min(deadline, clock.start + options.quick_root_dive_fraction * clock.limit)
         if tree:
@@ -726,6 +726,12 @@ def _column_generation_phase(
     stats["colgen_s"] = round(clock.elapsed(), 2)
     incumbent.offer(roster, objective, COLGEN_SOURCE)
     return bound
+
+
+def _root_was_quick(stats: dict, clock: _Clock, options: SearchOptions) -> bool:
+    """Whether column generation's root took at most ``whole_tree_max_root_share`` of the time: the
+    whole-instance trees then pay (their nodes are cheap), and the dive before them ends early."""
+    return stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
 
 
 COLUMN_LNS_SOURCE = "column LNS"
@@ -898,8 +904,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats, dive_rows)
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
-    # The whole-instance tree pays where the root was quick (its nodes are then cheap).
-    whole_tree = column_lns and stats.get("colgen_root_s", math.inf) <= options.whole_tree_max_root_share * clock.limit
+    whole_tree = column_lns and _root_was_quick(stats, clock, options)
     tree_beside = whole_tree and options.whole_tree_beside
     if tree_beside:
         launch(_whole_tree_search, instance, incumbent, clock, options, dive_rows, stats)
