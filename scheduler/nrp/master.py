@@ -80,6 +80,7 @@ class HighsMaster:
         self._open: list[bool] = []  # whether each master column is open (upper bound not 0)
         # Per person, column index -> master column, or OUT once shrink() has taken it out.
         self._index: list[list[int]] = [[] for _ in range(people)]
+        self._out = 0  # columns out of the LP now
         self._bounds_changed = False
         # With a limit, solve() shrinks the LP to the basis and the columns of least reduced cost
         # whenever it holds more (see shrink).
@@ -92,6 +93,8 @@ class HighsMaster:
         return self._index[p][k] == OUT
 
     def people_without_open_column(self) -> list[int]:
+        if not self._out:
+            return []  # nothing to bring back: skip the count on every solve of an unshrunk master
         open_per_person = [0] * self._people
         for (p, _), is_open in zip(self._keys, self._open):
             open_per_person[p] += is_open
@@ -114,6 +117,7 @@ class HighsMaster:
                 self._index[p].append(column)
             else:
                 self._index[p][k] = column
+                self._out -= 1
             self._keys.append((p, k))
             self._open.append(is_open)
         count = len(columns)
@@ -173,6 +177,7 @@ class HighsMaster:
         for column in dropped:
             p, k = self._keys[column]
             self._index[p][k] = OUT
+        self._out += len(dropped)
         self._keys = [key for key, stays in zip(self._keys, keep) if stays]
         self._open = [opened for opened, stays in zip(self._open, keep) if stays]
         for column, (p, k) in enumerate(self._keys):

@@ -277,12 +277,12 @@ def test_a_shrunk_master_keeps_its_optimum_and_basis_and_takes_a_column_back_whe
         colgen.solve_master()
         assert master._lp.getInfo().simplex_iteration_count == 0
         out = [(p, k) for p in range(colgen.people) for k in range(len(colgen.columns[p])) if master.is_out(p, k)]
-        assert len(out) == total - kept
+        assert len(out) == total - kept == master._out
         p, k = out[0]
         assert colgen.add_row(p, colgen.columns[p][k].row)  # known, but new to the master
         assert not colgen.add_row(p, colgen.columns[p][k].row)  # already coming back
         colgen.solve_master()
-        assert not master.is_out(p, k) and len(master._keys) == kept + 1
+        assert not master.is_out(p, k) and len(master._keys) == kept + 1 and master._out == len(out) - 1
         assert master._keys[master._index[p][k] - master._slack_columns] == (p, k)
         assert colgen.lp_value == pytest.approx(value, abs=1e-6)
     finally:
