@@ -19,7 +19,10 @@ Instance13 1348.0 in 199 s (best known 1348; the compact model's LNS reached 172
 The dive fixes people to rows the LP favours and re-solves after each step (pricing only when the
 master over the rows known so far has risen), until the LP is integral: a roster near the relaxation.
 Solving the master as an integer program over the generated rows instead did poorly: on Instance8's
-root columns SCIP reached 1905 and CP-SAT 1910 in 30 s, against a dive result of 1304-1307.
+root columns SCIP reached 1905 and CP-SAT 1910 in 30 s, against a dive result of 1304-1307 (and HiGHS
+1508 in 60 s over the pool below). The rows a roster near the bound can use are listed by
+near_optimal_rows: those whose reduced cost is within a margin of their person's least; this module's
+tree searches such a pool without pricing (``prices_rows`` False) far better than those solvers did.
 
 On small instances branch and price (branch_and_price) searches instead of the dive: one branch is a
 person's shift type on one day, the other its absence; pricing honours the decisions as assumptions.
@@ -160,6 +163,9 @@ class ColumnGeneration:
         # Random tie-breaking among branching cells (see _fractional_cell); 0: none.
         self.branch_noise = 0.0
         self._branch_rng = random.Random(seed)
+        # False: no pricing, the master's columns are all there is (a search over a pool of rows,
+        # see near_optimal_rows); a node's bound is then its LP value, valid for that pool only.
+        self.prices_rows = True
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -417,6 +423,9 @@ class ColumnGeneration:
             self.solve_master()
             if not active:
                 return True
+            if not self.prices_rows:
+                self.node_bound = self.lp_value
+                return True
             if time.monotonic() >= deadline:
                 return False
             self.rounds += 1
@@ -439,6 +448,35 @@ class ColumnGeneration:
                     return True
             since_full = 0 if full else since_full + 1
             priced = hot if hot and since_full < FULL_ROUND_EVERY else active
+
+    def near_optimal_rows(self, delta: float, most: int) -> list[list[dict[int, str]]] | None:
+        """Each person's rows whose reduced cost at the last master's duals is within ``delta`` of
+        their least, listed by their dynamic program (people priced by CP-SAT: their known rows);
+        None if that makes more than ``most`` rows. Every row of a roster costs its reduced cost
+        above the person's least plus the Lagrangian bound, so a roster near the bound is made of
+        such rows (see search._pool_tree_search)."""
+        pool: list[list[dict[int, str]]] = []
+        left = most
+        for p in range(self.people):
+            pricing = self.pricing[p]
+            if pricing.dp is None:
+                rows = [column.row for column in self.columns[p]]
+            else:
+                weights = {
+                    key: pricing.request_weight.get(key, 0) - self.cover_duals.get(key, 0.0) for key in pricing.shift_vars
+                }
+                costs = self._dp_costs(p, weights)
+                values = pricing.dp.forward(costs)
+                best = pricing.dp.best_states(values, 1)
+                found = pricing.dp.rows_within(values, costs, best[0][0] + delta, left) if best else []
+                if found is None:
+                    return None
+                rows = [row for row in found if not pricing.dp.broken_limits(row)]
+            left -= len(rows)
+            if left < 0:
+                return None
+            pool.append(rows)
+        return pool
 
     # -- dive -----------------------------------------------------------------------------------
 
@@ -559,6 +597,8 @@ class ColumnGeneration:
                 self._open_columns(p)
         for p in branch:
             if all((p, k) in self.banned for k in range(len(self.columns[p]))):
+                if not self.prices_rows:
+                    return False  # no row of the pool meets the decisions
                 pricing = self.pricing[p]
                 while pricing.dp is not None:
                     _, rows = self._cheapest_rows_by_dp(p, {key: 0.0 for key in pricing.shift_vars}, 1)

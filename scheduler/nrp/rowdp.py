@@ -400,6 +400,40 @@ class RowDP:
                 for before in self.may_precede[last]:
                     yield (int(before), run - 1, edge, units, week, *before_counts)
 
+    def rows_within(self, values: np.ndarray, costs: list[dict[int, float]], limit: float, most: int) -> list[dict[int, str]] | None:
+        """Every row of cost at most ``limit`` (after a ``forward`` pass with ``costs``), or None if
+        there are more than ``most``. A depth-first walk back from the final states: a state of the
+        day before is followed only when its least cost plus the costs already walked stay within
+        the limit, so every path walked ends in a row. Limits the program leaves out are not checked
+        (see broken_limits)."""
+        rows: list[dict[int, str]] = []
+        limit += _TOLERANCE * (1 + abs(limit))  # sums in another order round differently
+        final = self._final_index
+        last_costs = values[-1].ravel()[final]
+        starts = [tuple(int(x) for x in np.unravel_index(final[i], self.shape)) for i in np.flatnonzero(last_costs <= limit)]
+        # Each entry: (day, state, cost of the days after it, the row from the day after it on).
+        stack = [(self.horizon - 1, state, 0.0, {}) for state in starts]
+        while stack:
+            day, state, after, row = stack.pop()
+            last = state[0]
+            if last:
+                row = {**row, day: self.shift_ids[last - 1]}
+            if day == 0:
+                rows.append(row)
+                if len(rows) > most:
+                    return None
+                continue
+            walked = after + costs[day][last]
+            prev = values[day - 1]
+            low, high = self._minutes_kept[day - 1]
+            for candidate in set(self._predecessors(day, state)):
+                if min(candidate) < 0 or not low <= candidate[3] < high:
+                    continue
+                value = prev[candidate]
+                if math.isfinite(value) and value + walked <= limit:
+                    stack.append((day - 1, candidate, walked, row))
+        return rows
+
     def row(self, values: np.ndarray, costs: list[dict[int, float]], state: tuple[int, ...]) -> dict[int, str]:
         """The row that reaches ``state`` on the last day at its least cost."""
         row: dict[int, str] = {}

@@ -9,7 +9,8 @@ Why this shape: every hard rule of the benchmark is about one person, and cover 
    SearchOptions), column generation over whole rows (scheduler/nrp/colgen.py) proves a lower bound;
    on instances of at most 20 people branch and price then searches for the optimum (and may prove
    it), with one LNS thread beside it on the other core; on larger ones a dive gives a roster near
-   the relaxation.
+   the relaxation, and where the root was quick, trees over the whole instance follow: one over a
+   pool of rows of near-least reduced cost without pricing, one by branch and price.
 3. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
    everyone else to the incumbent roster, and let CP-SAT re-optimise that neighbourhood starting from
    the incumbent as a complete hint. Each kind of neighbourhood has its own size, which grows while
@@ -118,7 +119,8 @@ class SearchOptions:
     whole_tree_from: float = 0.5
     whole_tree_max_root_share: float = 0.1
     # Where the whole tree is used, a second one starts on the other core as soon as the dive ends (in
-    # place of the compact-model LNS thread), aiming halfway; the column-LNS thread's tree then aims
+    # place of the compact-model LNS thread; over a pool of rows first, see pool_tree_rows), aiming
+    # halfway; the column-LNS thread's tree then aims
     # at most whole_tree_gain below the best roster where that is higher. Measured on Instance8 at
     # 60 s (AMD EPYC, seeds 0-11, one run each): 1300 in 4 of 12 runs and 1301 or better in 7 (mean
     # 1302.2), against 2 of 13 and 2 (mean 1304.1) with compact-model LNS beside and one tree.
@@ -131,6 +133,13 @@ class SearchOptions:
     # clear gain at that count, but 1.5-1.8 times the nodes per second.
     whole_tree_master_columns: int | None = 2000
     whole_tree_branch_noise: float = 0.05
+    # The tree from the end of the dive (whole_tree_beside) first searches a pool of rows without
+    # pricing (_pool_tree_search): every row within a margin of its person's least reduced cost at
+    # the root, the margin the largest of POOL_MARGINS that keeps the pool within this many rows (0:
+    # the pricing tree at once). Measured on Instance8 (Intel Xeon): one tree from a stored dive,
+    # aiming at 1300, found it within 30 s in 8 of 11 runs over the pool of margin 0.7 (5,525 rows),
+    # against 8 of 24 runs within 40 s for the pricing tree; whole 60 s runs: see the bench table.
+    pool_tree_rows: int = 8000
     # There the dive ends by this share of the time limit (people it has not fixed by then are solved
     # on the compact model). Why: on Instance8 a dive that started over three times ended at 46 s,
     # leaving the trees 14 s (1308).
@@ -862,6 +871,74 @@ def _whole_tree_search(
         stats["whole_tree_passes" if gain is None else "whole_tree_passes_near_best"] = passes
 
 
+POOL_TREE_SOURCE = "branch and bound over near-optimal rows"
+# Margins above each person's least reduced cost tried for the pool, smallest first.
+POOL_MARGINS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
+
+
+def _pool_tree_search(
+    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, known_rows: list, stats: dict
+) -> None:
+    """Branch and bound over a pool of rows, without pricing: each person's rows whose reduced cost
+    at the root duals is within a margin of their least (ColumnGeneration.near_optimal_rows), the
+    largest margin of POOL_MARGINS whose pool has at most ``pool_tree_rows`` rows, and the best
+    roster's rows. It searches first for rosters of at most halfway (rounded up) between the root's
+    bound and the best roster, then, if the pool holds none, for any cheaper than the best. A node's
+    bound holds for the pool alone, so this search proves nothing. Where even the smallest margin
+    gives too many rows, or once the pool holds nothing cheaper than the best roster, the pricing
+    tree takes the rest of the time (_whole_tree_search).
+
+    Why: a roster costs the root's Lagrangian bound plus each person's reduced cost above their
+    least (and the cover slacks'). On Instance8 the roster of 1300 (bound 1296.57) has 20 people on
+    rows of least reduced cost and 10 within 0.65 of it, while each person has thousands of rows
+    within the whole gap (700,000 in all). The pool of margin 0.7 holds 5,525 rows, and a tree over
+    it found 1300 within 30 s in 8 of 11 runs (stored dives, aiming at 1300), where the pricing tree
+    found it within 40 s in 8 of 24. In whole 60 s runs (Intel Xeon, seeds 1-10), 1300 in 5 of 10,
+    against 3 of 10 (seeds 11-20) with the pricing tree in its place. Branch and bound over root columns by MIP solvers did poorly (module docstring
+    of colgen), and so did HiGHS over this pool (1508 after 60 s)."""
+    end = clock.start + clock.limit
+    pool = None
+    root = ColumnGeneration(instance, threads=1, seed=options.seed, master="highs")
+    try:
+        for p, rows in enumerate(known_rows):
+            for row in rows:
+                root.add_row(p, row)
+        root.add_roster(incumbent.snapshot()[0])
+        if not root.converge(end):
+            return
+        proved = lower_bound(root.bound)
+        for margin in POOL_MARGINS if options.pool_tree_rows > 0 else ():
+            rows = root.near_optimal_rows(margin, options.pool_tree_rows)
+            if rows is None:
+                break
+            pool, stats["pool_tree_margin"] = rows, margin
+    finally:
+        root.close()
+    if pool is not None:
+        stats["pool_tree_rows"] = sum(map(len, pool))
+        tree = ColumnGeneration(instance, threads=1, seed=2 * options.seed + 1, master="highs")
+        tree.prices_rows = False
+        tree.branch_noise = options.whole_tree_branch_noise
+        offer = lambda roster, objective: incumbent.offer(roster, objective, POOL_TREE_SOURCE)
+        try:
+            for p, rows in enumerate(pool):
+                for row in rows:
+                    tree.add_row(p, row)
+            tree.add_roster(incumbent.snapshot()[0])
+            tree.converge(end)
+            best = lambda: incumbent.snapshot()[1]
+            halfway = (lambda best: -(-(proved + best) // 2)) if proved is not None else math.inf
+            exhausted = tree.branch_and_price(end, best, offer, halfway, stop=incumbent.stop)
+            if exhausted:
+                exhausted = tree.branch_and_price(end, best, offer, stop=incumbent.stop)
+        finally:
+            tree.close()
+        stats["pool_tree_end_s"] = round(clock.elapsed(), 1)
+        if not exhausted:
+            return
+    _whole_tree_search(instance, incumbent, clock, options, known_rows, stats)
+
+
 def solve_instance(instance: Instance, options: SearchOptions, log=print) -> SearchOutcome:
     clock = _Clock(options.time_limit)
     incumbent = _Incumbent(clock, options.log, log)
@@ -907,7 +984,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     whole_tree = column_lns and _root_was_quick(stats, clock, options)
     tree_beside = whole_tree and options.whole_tree_beside
     if tree_beside:
-        launch(_whole_tree_search, instance, incumbent, clock, options, dive_rows, stats)
+        launch(_pool_tree_search, instance, incumbent, clock, options, dive_rows, stats)
     if column_lns:
         launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, whole_tree, tree_beside)
     use_full = (

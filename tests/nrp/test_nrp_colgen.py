@@ -11,7 +11,16 @@ from scheduler.nrp.check import check_roster_text
 from scheduler.nrp.colgen import ColumnGeneration, lower_bound, residual_instance
 from scheduler.nrp.instance import load_instance
 from scheduler.nrp.model import roster_objective
-from scheduler.nrp.search import SearchOptions, _Clock, _column_lns_worker, _Incumbent, construct, solve_instance
+from scheduler.nrp.search import (
+    POOL_TREE_SOURCE,
+    SearchOptions,
+    _Clock,
+    _column_lns_worker,
+    _Incumbent,
+    _pool_tree_search,
+    construct,
+    solve_instance,
+)
 
 
 def started(name: str, master: str = "highs") -> tuple:
@@ -599,3 +608,105 @@ def test_where_the_root_was_quick_the_dive_ends_by_its_own_share_of_the_time():
     assert result.feasible and result.objective == cut.objective
     usual = solve_instance(instance, SearchOptions(quick_root_dive_fraction=0.85, **options))
     assert usual.stats["colgen_dive_unfixed"] == 0
+
+
+def test_near_optimal_rows_are_those_within_the_margin_of_each_persons_least_reduced_cost():
+    """At the root duals every row of the pool prices within the margin of its person's least
+    reduced cost, the pool grows with the margin, and a wide enough margin holds every row an
+    optimal roster of Instance1 uses (found by the exact tree)."""
+    instance, roster, colgen = started("Instance1")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        offered = []
+        colgen.branch_and_price(time.monotonic() + 60, roster_objective(instance, roster), lambda r, o: offered.append(r))
+        colgen.converge(time.monotonic() + 60)  # the root again, as the search leaves it
+        least = {p: colgen._price(p)[2] for p in range(colgen.people)}
+        sizes = []
+        for margin in (0.5, 2.0, 8.0):
+            pool = colgen.near_optimal_rows(margin, 100_000)
+            for p, rows in enumerate(pool):
+                pricing = colgen.pricing[p]
+                for row in rows:
+                    reduced = colgen.row_cost(p, row) - colgen.person_duals[p] - sum(colgen.cover_duals.get(cell, 0.0) for cell in row.items())
+                    assert least[p] - 1e-5 <= reduced <= least[p] + margin + 1e-5
+                    assert not pricing.dp.broken_limits(row)
+            sizes.append(sum(map(len, pool)))
+        assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+        assert colgen.near_optimal_rows(8.0, sizes[-1] - 1) is None
+        # A roster costs the Lagrangian bound at these duals plus its rows' reduced costs above
+        # their people's least (and the cover slacks'): a margin of the optimum less that bound holds
+        # every row of an optimal roster.
+        best = offered[-1]
+        lagrangian = colgen.dual_value + sum(least.values())
+        pool = colgen.near_optimal_rows(OPTIMUM["Instance1"] - lagrangian + 1e-5, 1_000_000)
+        index = {person.id: p for p, person in enumerate(instance.staff)}
+        rows = [{} for _ in instance.staff]
+        for (employee, day), shift in best.items():
+            rows[index[employee]][day] = shift
+        for p, row in enumerate(rows):
+            assert row in pool[p]
+    finally:
+        colgen.close()
+
+
+def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roster():
+    """Over a pool that holds an optimal roster's rows, a tree that prices nothing adds no row and
+    still finds the optimum of Instance2; over the first roster's rows alone it finds nothing."""
+    instance, roster, colgen = started("Instance2")
+    try:
+        colgen.converge(time.monotonic() + 60)
+        lagrangian = colgen.dual_value + sum(colgen._price(p)[2] for p in range(colgen.people))
+        pool = colgen.near_optimal_rows(OPTIMUM["Instance2"] - lagrangian + 1e-5, 1_000_000)
+    finally:
+        colgen.close()
+    for rows, expected in ((pool, OPTIMUM["Instance2"]), (None, None)):
+        tree = ColumnGeneration(instance, threads=1, seed=1)
+        tree.prices_rows = False
+        offered = []
+        try:
+            for p, person_rows in enumerate(rows or []):
+                for row in person_rows:
+                    tree.add_row(p, row)
+            tree.add_roster(roster)
+            columns = sum(map(len, tree.columns))
+            tree.converge(time.monotonic() + 60)
+            exhausted = tree.branch_and_price(
+                time.monotonic() + 120, roster_objective(instance, roster), lambda r, o: offered.append((r, o))
+            )
+            assert sum(map(len, tree.columns)) == columns  # nothing priced
+        finally:
+            tree.close()
+        assert exhausted
+        if expected is None:
+            assert offered == []
+        else:
+            best, objective = offered[-1]
+            assert objective == expected
+            result = check_roster_text((DATA / "Instance2.txt").read_text(), roster_text(best))
+            assert result.feasible and result.objective == objective
+
+
+@pytest.mark.parametrize("pool_rows", [100_000, 1])
+def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_rows):
+    """From a first roster of Instance3: with room for a pool, the tree over it improves the roster,
+    and once the pool holds nothing cheaper the pricing tree takes over (the optimum is found by
+    one or the other); with no room for even the smallest margin's pool, the pricing tree does it
+    all."""
+    instance = load_instance(DATA / "Instance3.txt")
+    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
+    clock = _Clock(60)
+    incumbent = _Incumbent(clock, False)
+    incumbent.offer(start, roster_objective(instance, start), "test")
+    stats: dict = {}
+    options = SearchOptions(time_limit=60, pool_tree_rows=pool_rows)
+    _pool_tree_search(instance, incumbent, clock, options, [[] for _ in instance.staff], stats)
+    roster, objective = incumbent.snapshot()
+    assert objective == OPTIMUM["Instance3"]
+    result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(roster))
+    assert result.feasible and result.objective == objective
+    sources = {source for _, _, source in incumbent.history}
+    if pool_rows > 1:
+        assert stats["pool_tree_rows"] <= pool_rows and POOL_TREE_SOURCE in sources
+    else:
+        assert "pool_tree_rows" not in stats and POOL_TREE_SOURCE not in sources
+    assert "whole_tree_passes" in stats

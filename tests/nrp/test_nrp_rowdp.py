@@ -207,3 +207,29 @@ def test_pricing_by_dynamic_program_honours_branch_decisions():
             assert colgen._price(p) == (p, [], float("inf"))  # two shifts on one day: no row
     finally:
         colgen.close()
+
+
+@pytest.mark.parametrize("contract", CONTRACTS)
+def test_rows_within_a_limit_are_every_feasible_row_that_cheap(contract):
+    """The program's rows of cost at most the cheapest plus a margin are exactly the feasible rows
+    (judged by the evaluator, among all 4^8 rows of 9 days with day 3 off) that cost that little;
+    and past ``most`` rows it gives up."""
+    horizon, day_off = 9, 3
+    text = one_person_instance(horizon, contract, days_off=(day_off,))
+    dp = RowDP(parse_instance(text), 0)
+    work_days = [d for d in range(horizon) if d != day_off]
+    rows = []
+    for choice in itertools.product(["", "D", "N", "E"], repeat=len(work_days)):
+        row = {d: t for d, t in zip(work_days, choice) if t}
+        if check_roster_text(text, row_text(row)).feasible:
+            rows.append(row)
+    rng = random.Random(contract)
+    for margin in (0.0, 10.0, 40.0):
+        costs = random_costs(dp, rng)
+        values = dp.forward(costs)
+        limit = dp.best_states(values, 1)[0][0] + margin
+        expected = sorted(sorted(row.items()) for row in rows if row_cost(dp, costs, row) <= limit + 1e-9)
+        found = dp.rows_within(values, costs, limit, len(rows))
+        assert sorted(sorted(row.items()) for row in found) == expected
+        if len(expected) > 1:
+            assert dp.rows_within(values, costs, limit, len(expected) - 1) is None
