@@ -110,8 +110,8 @@ class SearchOptions:
     use_column_lns: bool = True
     column_lns_share: float = 0.66
     column_lns_limit: float = 12.0
-    # From this share of the time limit on, that thread runs branch and price over the whole
-    # instance instead (_whole_tree_search), where the root relaxation took at most
+    # From this share of the time limit on, that thread searches the whole instance instead (over a
+    # pool of rows first, see pool_tree_rows; then _whole_tree_search), where the root relaxation took at most
     # whole_tree_max_root_share of the time limit (the nodes are then cheap). Measured on Instance8 at
     # 60 s (root 1.3 s; one run each): 1300 in seven of fourteen runs (1303-1304 in the others: column
     # LNS had reached 1303 before the switch and the tree aimed at 1299-1300 in vain), against
@@ -119,9 +119,9 @@ class SearchOptions:
     whole_tree_from: float = 0.5
     whole_tree_max_root_share: float = 0.1
     # Where the whole tree is used, a second one starts on the other core as soon as the dive ends (in
-    # place of the compact-model LNS thread; over a pool of rows first, see pool_tree_rows), aiming
-    # halfway; the column-LNS thread's tree then aims
-    # at most whole_tree_gain below the best roster where that is higher. Measured on Instance8 at
+    # place of the compact-model LNS thread), aiming halfway; the column-LNS thread's tree then aims
+    # at most whole_tree_gain below the best roster where that is higher (over a pool of rows first,
+    # each: see pool_tree_rows). Measured on Instance8 at
     # 60 s (AMD EPYC, seeds 0-11, one run each): 1300 in 4 of 12 runs and 1301 or better in 7 (mean
     # 1302.2), against 2 of 13 and 2 (mean 1304.1) with compact-model LNS beside and one tree.
     whole_tree_beside: bool = True
@@ -133,12 +133,13 @@ class SearchOptions:
     # clear gain at that count, but 1.5-1.8 times the nodes per second.
     whole_tree_master_columns: int | None = 2000
     whole_tree_branch_noise: float = 0.05
-    # The tree from the end of the dive (whole_tree_beside) first searches a pool of rows without
-    # pricing (_pool_tree_search): every row within a margin of its person's least reduced cost at
-    # the root, the margin the largest of POOL_MARGINS that keeps the pool within this many rows (0:
-    # the pricing tree at once). Measured on Instance8 (Intel Xeon): one tree from a stored dive,
-    # aiming at 1300, found it within 30 s in 8 of 11 runs over the pool of margin 0.7 (5,525 rows),
-    # against 8 of 24 runs within 40 s for the pricing tree; whole 60 s runs: see the bench table.
+    # Each whole-instance tree first searches a pool of rows without pricing (_pool_tree_search):
+    # every row within a margin of its person's least reduced cost at the root, the margin the
+    # largest of POOL_MARGINS that keeps the pool within this many rows (0: the pricing tree at
+    # once). Measured on Instance8 (Intel Xeon): one tree from a stored dive, aiming at 1300, found
+    # it within 30 s in 8 of 11 runs over the pool of margin 0.7 (5,525 rows), against 8 of 24 runs
+    # within 40 s for the pricing tree. Whole 60 s runs, seeds 1-10, one run each: 1300 in 7 of 10
+    # with both trees over pools, 5 of 10 with the first only (3 of 10, seeds 11-20, with neither).
     pool_tree_rows: int = 8000
     # There the dive ends by this share of the time limit (people it has not fixed by then are solved
     # on the compact model). Why: on Instance8 a dive that started over three times ended at 46 s,
@@ -765,14 +766,15 @@ def _column_lns_worker(
     while a tree over 20 of its 30 people proved most such neighbourhoods optimal in 8-10 s and
     improved 1309 to 1306 in 40 s (10 people: each proved optimal, no gain). With ``whole_tree``, the
     thread turns to branch and price over the whole instance at ``whole_tree_from`` of the time
-    (_whole_tree_search; aiming near the best roster when another tree runs beside it)."""
+    (_pool_tree_search, then _whole_tree_search; aiming near the best roster when another tree
+    runs beside it)."""
     rng = random.Random(options.seed * 1000 + 999)
     people = len(instance.staff)
     size = min(people, max(2, int(options.column_lns_share * people)))
     while not incumbent.stop.is_set():
         if whole_tree and clock.elapsed() >= options.whole_tree_from * clock.limit:
-            gain = options.whole_tree_gain if tree_beside else None
-            _whole_tree_search(instance, incumbent, clock, options, known_rows, stats, gain)
+            # Beside the other tree, this one aims at any roster cheaper than the best at first.
+            _pool_tree_search(instance, incumbent, clock, options, known_rows, stats, 1 if tree_beside else None)
             break
         limit = min(options.column_lns_limit, clock.remaining())
         if limit <= 0.5:
@@ -877,24 +879,31 @@ POOL_MARGINS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
 
 
 def _pool_tree_search(
-    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, known_rows: list, stats: dict
+    instance: Instance,
+    incumbent: _Incumbent,
+    clock: _Clock,
+    options: SearchOptions,
+    known_rows: list,
+    stats: dict,
+    gain: int | None = None,
 ) -> None:
     """Branch and bound over a pool of rows, without pricing: each person's rows whose reduced cost
     at the root duals is within a margin of their least (ColumnGeneration.near_optimal_rows), the
     largest margin of POOL_MARGINS whose pool has at most ``pool_tree_rows`` rows, and the best
     roster's rows. It searches first for rosters of at most halfway (rounded up) between the root's
-    bound and the best roster, then, if the pool holds none, for any cheaper than the best. A node's
+    bound and the best roster, or with ``gain``, at most that much below the best roster where that
+    is higher; then, if the pool holds none, for any cheaper than the best. A node's
     bound holds for the pool alone, so this search proves nothing. Where even the smallest margin
     gives too many rows, or once the pool holds nothing cheaper than the best roster, the pricing
-    tree takes the rest of the time (_whole_tree_search).
+    tree takes the rest of the time (_whole_tree_search, aiming at most ``whole_tree_gain`` below
+    the best roster where this one had a gain).
 
     Why: a roster costs the root's Lagrangian bound plus each person's reduced cost above their
     least (and the cover slacks'). On Instance8 the roster of 1300 (bound 1296.57) has 20 people on
     rows of least reduced cost and 10 within 0.65 of it, while each person has thousands of rows
     within the whole gap (700,000 in all). The pool of margin 0.7 holds 5,525 rows, and a tree over
     it found 1300 within 30 s in 8 of 11 runs (stored dives, aiming at 1300), where the pricing tree
-    found it within 40 s in 8 of 24. In whole 60 s runs (Intel Xeon, seeds 1-10), 1300 in 5 of 10,
-    against 3 of 10 (seeds 11-20) with the pricing tree in its place. Branch and bound over root columns by MIP solvers did poorly (module docstring
+    found it within 40 s in 8 of 24 (whole 60 s runs: see pool_tree_rows). Branch and bound over root columns by MIP solvers did poorly (module docstring
     of colgen), and so did HiGHS over this pool (1508 after 60 s)."""
     end = clock.start + clock.limit
     pool = None
@@ -916,7 +925,7 @@ def _pool_tree_search(
         root.close()
     if pool is not None:
         stats["pool_tree_rows"] = sum(map(len, pool))
-        tree = ColumnGeneration(instance, threads=1, seed=2 * options.seed + 1, master="highs")
+        tree = ColumnGeneration(instance, threads=1, seed=2 * options.seed + (gain is None), master="highs")
         tree.prices_rows = False
         tree.branch_noise = options.whole_tree_branch_noise
         offer = lambda roster, objective: incumbent.offer(roster, objective, POOL_TREE_SOURCE)
@@ -927,16 +936,21 @@ def _pool_tree_search(
             tree.add_roster(incumbent.snapshot()[0])
             tree.converge(end)
             best = lambda: incumbent.snapshot()[1]
-            halfway = (lambda best: -(-(proved + best) // 2)) if proved is not None else math.inf
-            exhausted = tree.branch_and_price(end, best, offer, halfway, stop=incumbent.stop)
+            if proved is None:
+                aim = math.inf
+            elif gain is None:
+                aim = lambda best: -(-(proved + best) // 2)
+            else:
+                aim = lambda best: max(-(-(proved + best) // 2), best - gain)
+            exhausted = tree.branch_and_price(end, best, offer, aim, stop=incumbent.stop)
             if exhausted:
                 exhausted = tree.branch_and_price(end, best, offer, stop=incumbent.stop)
         finally:
             tree.close()
-        stats["pool_tree_end_s"] = round(clock.elapsed(), 1)
+        stats["pool_tree_end_s" if gain is None else "pool_tree_near_best_end_s"] = round(clock.elapsed(), 1)
         if not exhausted:
             return
-    _whole_tree_search(instance, incumbent, clock, options, known_rows, stats)
+    _whole_tree_search(instance, incumbent, clock, options, known_rows, stats, None if gain is None else options.whole_tree_gain)
 
 
 def solve_instance(instance: Instance, options: SearchOptions, log=print) -> SearchOutcome:

@@ -710,3 +710,24 @@ def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_r
     else:
         assert "pool_tree_rows" not in stats and POOL_TREE_SOURCE not in sources
     assert "whole_tree_passes" in stats
+
+
+def test_the_column_lns_thread_turns_to_a_pool_tree_aiming_at_any_cheaper_roster_beside_the_other_tree():
+    """From the switch on (here at once), the column-LNS thread beside the other tree searches a pool
+    for any roster cheaper than the best: from a first roster of Instance3 it improves it by itself,
+    and the optimum is reached by it or the branch and price after it (aiming two below the best)."""
+    instance = load_instance(DATA / "Instance3.txt")
+    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
+    clock = _Clock(60)
+    incumbent = _Incumbent(clock, False)
+    incumbent.offer(start, roster_objective(instance, start), "test")
+    stats: dict = {}
+    options = SearchOptions(time_limit=60, whole_tree_from=0.0)
+    _column_lns_worker(instance, incumbent, clock, options, [[] for _ in instance.staff], stats, True, True)
+    roster, objective = incumbent.snapshot()
+    assert "column_lns_steps" not in stats  # no neighbourhood before the switch
+    assert "pool_tree_near_best_end_s" in stats and "pool_tree_end_s" not in stats
+    assert POOL_TREE_SOURCE in {source for _, _, source in incumbent.history}
+    assert objective == OPTIMUM["Instance3"]
+    result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(roster))
+    assert result.feasible and result.objective == objective
