@@ -22,7 +22,7 @@ Solving the master as an integer program over the generated rows instead did poo
 root columns SCIP reached 1905 and CP-SAT 1910 in 30 s, against a dive result of 1304-1307 (and HiGHS
 1508 in 60 s over the pool below). The rows a roster near the bound can use are listed by
 near_optimal_rows: those whose reduced cost is within a margin of their person's least; this module's
-tree searches such a pool without pricing (``prices_rows`` False) far better than those solvers did.
+tree searches such a pool, pricing no new row (``prices_rows`` False), far better than those solvers did.
 
 On small instances branch and price (branch_and_price) searches instead of the dive: one branch is a
 person's shift type on one day, the other its absence; pricing honours the decisions as assumptions.
@@ -39,6 +39,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.nrp.instance import Instance, Roster
@@ -76,6 +77,8 @@ PRESOLVE_MIN_SHIFT_TYPES = 11
 FULL_ROUND_EVERY = 5
 # Rows a dynamic-programming pricing call offers: the cheapest ones ending in different states.
 DP_ROWS = 3
+# Rows of negative reduced cost a pricing call over the pool brings back, at most.
+POOL_ROWS = 5
 
 
 MASTERS = {"highs": HighsMaster, "glop": GlopMaster}
@@ -163,9 +166,11 @@ class ColumnGeneration:
         # Random tie-breaking among branching cells (see _fractional_cell); 0: none.
         self.branch_noise = 0.0
         self._branch_rng = random.Random(seed)
-        # False: no pricing, the master's columns are all there is (a search over a pool of rows,
-        # see near_optimal_rows); a node's bound is then its LP value, valid for that pool only.
+        # False: the known rows are all there is (a search over a pool of rows, see
+        # near_optimal_rows): pricing only brings back into the master those the master shrank
+        # out, and a node's bound holds for that pool only.
         self.prices_rows = True
+        self._pool_matrices: dict[int, tuple] = {}  # person -> (costs, cells worked), see _price_from_pool
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -318,6 +323,8 @@ class ColumnGeneration:
 
     def _price(self, p: int) -> tuple[int, list[dict[int, str]], float | None]:
         """Rows of negative reduced cost for person p, and a lower bound on p's least reduced cost."""
+        if not self.prices_rows:
+            return self._price_from_pool(p)
         pricing = self.pricing[p]
         weights = {
             key: pricing.request_weight.get(key, 0) - self.cover_duals.get(key, 0.0) for key in pricing.shift_vars
@@ -354,6 +361,29 @@ class ColumnGeneration:
         margin = 0.5 * self.instance.horizon / DUAL_SCALE
         least = solver.best_objective_bound / DUAL_SCALE + offset - margin
         return p, rows[-3:], least  # the last rows found are the cheapest
+
+    def _price_from_pool(self, p: int) -> tuple[int, list[dict[int, str]], float]:
+        """The person's known rows that the branch decisions allow, priced at once (a 0/1 matrix of
+        the cells each works, built on the first call): those of negative reduced cost, cheapest
+        first, and the least (infinite if none is allowed)."""
+        columns = self.columns[p]
+        if p not in self._pool_matrices or len(self._pool_matrices[p][0]) != len(columns):
+            cell_index = {key: i for i, key in enumerate(self.cover)}
+            worked = np.zeros((len(columns), len(cell_index)))
+            for k, column in enumerate(columns):
+                for cell in column.row.items():
+                    if cell in cell_index:
+                        worked[k, cell_index[cell]] = 1.0
+            self._pool_matrices[p] = (np.array([column.cost for column in columns], dtype=float), worked)
+        costs, worked = self._pool_matrices[p]
+        duals = np.array([self.cover_duals.get(key, 0.0) for key in self.cover])
+        reduced = costs - self.person_duals[p] - worked @ duals
+        allowed = np.array([(p, k) not in self.banned for k in range(len(columns))], dtype=bool)
+        if not allowed.any():
+            return p, [], math.inf
+        reduced[~allowed] = math.inf
+        order = np.argsort(reduced)[:POOL_ROWS]
+        return p, [columns[k].row for k in order if reduced[k] < -1e-6], float(reduced[order[0]]) - 1e-6
 
     def _cheapest_rows_by_dp(
         self, p: int, weights: dict[tuple[int, str], float], count: int, below: float = math.inf
@@ -422,9 +452,6 @@ class ColumnGeneration:
         while True:
             self.solve_master()
             if not active:
-                return True
-            if not self.prices_rows:
-                self.node_bound = self.lp_value
                 return True
             if time.monotonic() >= deadline:
                 return False

@@ -140,6 +140,8 @@ class SearchOptions:
     # it within 30 s in 8 of 11 runs over the pool of margin 0.7 (5,525 rows), against 8 of 24 runs
     # within 40 s for the pricing tree. Whole 60 s runs, seeds 1-10, one run each: 1300 in 7 of 10
     # with both trees over pools, 5 of 10 with the first only (3 of 10, seeds 11-20, with neither).
+    # With the pool tree's master shrunk (1,000-1,160 nodes in 30 s against 610-620), seeds 11-20:
+    # 1300 in 7 of 10, against 5 of 10 (same seeds) with its master whole.
     pool_tree_rows: int = 8000
     # There the dive ends by this share of the time limit (people it has not fixed by then are solved
     # on the compact model). Why: on Instance8 a dive that started over three times ended at 46 s,
@@ -887,10 +889,11 @@ def _pool_tree_search(
     stats: dict,
     gain: int | None = None,
 ) -> None:
-    """Branch and bound over a pool of rows, without pricing: each person's rows whose reduced cost
+    """Branch and bound over a pool of rows, pricing no new row: each person's rows whose reduced cost
     at the root duals is within a margin of their least (ColumnGeneration.near_optimal_rows), the
     largest margin of POOL_MARGINS whose pool has at most ``pool_tree_rows`` rows, and the best
-    roster's rows. It searches first for rosters of at most halfway (rounded up) between the root's
+    roster's rows. Its master LP is shrunk as the branch-and-price trees' is, the pool's rows coming
+    back by their reduced costs (ColumnGeneration._price_from_pool). It searches first for rosters of at most halfway (rounded up) between the root's
     bound and the best roster, or with ``gain``, at most that much below the best roster where that
     is higher; then, if the pool holds none, for any cheaper than the best. A node's
     bound holds for the pool alone, so this search proves nothing. Where even the smallest margin
@@ -927,6 +930,7 @@ def _pool_tree_search(
         stats["pool_tree_rows"] = sum(map(len, pool))
         tree = ColumnGeneration(instance, threads=1, seed=2 * options.seed + (gain is None), master="highs")
         tree.prices_rows = False
+        tree.master_column_limit = options.whole_tree_master_columns
         tree.branch_noise = options.whole_tree_branch_noise
         offer = lambda roster, objective: incumbent.offer(roster, objective, POOL_TREE_SOURCE)
         try:

@@ -10,6 +10,7 @@ from nrp_support import DATA, OPTIMUM, roster_text
 from scheduler.nrp.check import check_roster_text
 from scheduler.nrp.colgen import ColumnGeneration, lower_bound, residual_instance
 from scheduler.nrp.instance import load_instance
+from scheduler.nrp.master import HighsMaster
 from scheduler.nrp.model import roster_objective
 from scheduler.nrp.search import (
     POOL_TREE_SOURCE,
@@ -649,9 +650,11 @@ def test_near_optimal_rows_are_those_within_the_margin_of_each_persons_least_red
         colgen.close()
 
 
-def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roster():
-    """Over a pool that holds an optimal roster's rows, a tree that prices nothing adds no row and
-    still finds the optimum of Instance2; over the first roster's rows alone it finds nothing."""
+@pytest.mark.parametrize("column_limit", [None, 40])
+def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roster(column_limit, monkeypatch):
+    """Over a pool that holds an optimal roster's rows, a tree that prices no new row adds none and
+    still finds the optimum of Instance2, also when its master is shrunk again and again (the pool's
+    rows then come back by their reduced costs); over the first roster's rows alone it finds nothing."""
     instance, roster, colgen = started("Instance2")
     try:
         colgen.converge(time.monotonic() + 60)
@@ -659,9 +662,13 @@ def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roste
         pool = colgen.near_optimal_rows(OPTIMUM["Instance2"] - lagrangian + 1e-5, 1_000_000)
     finally:
         colgen.close()
+    shrinks = []
+    shrink = HighsMaster.shrink
+    monkeypatch.setattr(HighsMaster, "shrink", lambda master, reduced: shrinks.append(1) or shrink(master, reduced))
     for rows, expected in ((pool, OPTIMUM["Instance2"]), (None, None)):
         tree = ColumnGeneration(instance, threads=1, seed=1)
         tree.prices_rows = False
+        tree.master_column_limit = column_limit
         offered = []
         try:
             for p, person_rows in enumerate(rows or []):
@@ -684,6 +691,7 @@ def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roste
             assert objective == expected
             result = check_roster_text((DATA / "Instance2.txt").read_text(), roster_text(best))
             assert result.feasible and result.objective == objective
+            assert bool(shrinks) == bool(column_limit)
 
 
 @pytest.mark.parametrize("pool_rows", [100_000, 1])
