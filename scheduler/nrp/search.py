@@ -133,15 +133,16 @@ class SearchOptions:
     # clear gain at that count, but 1.5-1.8 times the nodes per second.
     whole_tree_master_columns: int | None = 2000
     whole_tree_branch_noise: float = 0.05
-    # Each whole-instance tree first searches a pool of rows without pricing (_pool_tree_search):
+    # Each whole-instance tree first searches a pool of rows, pricing no new row (_pool_tree_search):
     # every row within a margin of its person's least reduced cost at the root, the margin the
     # largest of POOL_MARGINS that keeps the pool within this many rows (0: the pricing tree at
     # once). Measured on Instance8 (Intel Xeon): one tree from a stored dive, aiming at 1300, found
-    # it within 30 s in 8 of 11 runs over the pool of margin 0.7 (5,525 rows), against 8 of 24 runs
+    # it within 30 s in 7 of 11 runs over the pool of margin 0.7 (5,525 rows), against 7 of 24 runs
     # within 40 s for the pricing tree. Whole 60 s runs, seeds 1-10, one run each: 1300 in 7 of 10
     # with both trees over pools, 5 of 10 with the first only (3 of 10, seeds 11-20, with neither).
     # With the pool tree's master shrunk (1,000-1,160 nodes in 30 s against 610-620), seeds 11-20:
-    # 1300 in 7 of 10, against 5 of 10 (same seeds) with its master whole.
+    # 1300 in 7 of 10, against 5 of 10 (same seeds) with its master whole; seeds 1-10: 8 of 10 (the
+    # other runs at 1301).
     pool_tree_rows: int = 8000
     # There the dive ends by this share of the time limit (people it has not fixed by then are solved
     # on the compact model). Why: on Instance8 a dive that started over three times ended at 46 s,
@@ -905,9 +906,10 @@ def _pool_tree_search(
     least (and the cover slacks'). On Instance8 the roster of 1300 (bound 1296.57) has 20 people on
     rows of least reduced cost and 10 within 0.65 of it, while each person has thousands of rows
     within the whole gap (700,000 in all). The pool of margin 0.7 holds 5,525 rows, and a tree over
-    it found 1300 within 30 s in 8 of 11 runs (stored dives, aiming at 1300), where the pricing tree
-    found it within 40 s in 8 of 24 (whole 60 s runs: see pool_tree_rows). Branch and bound over root columns by MIP solvers did poorly (module docstring
-    of colgen), and so did HiGHS over this pool (1508 after 60 s)."""
+    it found 1300 within 30 s in 7 of 11 runs (stored dives, aiming at 1300), where the pricing tree
+    found it within 40 s in 7 of 24 (whole 60 s runs: see pool_tree_rows). Branch and bound over
+    root columns by MIP solvers did poorly (module docstring of colgen), and so did HiGHS over this
+    pool (1508 after 60 s)."""
     end = clock.start + clock.limit
     pool = None
     root = ColumnGeneration(instance, threads=1, seed=options.seed, master="highs")
