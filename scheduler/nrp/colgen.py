@@ -171,6 +171,7 @@ class ColumnGeneration:
         # out, and a node's bound holds for that pool only.
         self.prices_rows = True
         self._pool_matrices: dict[int, tuple] = {}  # person -> (costs, cells worked), see _price_from_pool
+        self._cover_dual_vector: np.ndarray | None = None  # the cover duals as _price_from_pool reads them
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
@@ -211,6 +212,12 @@ class ColumnGeneration:
             breaking = breaking + [k for k in range(checked, len(columns)) if _breaks(columns[k].row, decisions)]
             self._breaking_cache[key] = (len(columns), breaking)
         return breaking
+
+    def add_rows(self, rows: list[list[dict[int, str]]]) -> None:
+        """Each person's rows (``rows[p]`` for person p), as add_row."""
+        for p, person_rows in enumerate(rows):
+            for row in person_rows:
+                self.add_row(p, row)
 
     def add_roster(self, roster: Roster) -> None:
         rows: list[dict[int, str]] = [{} for _ in range(self.people)]
@@ -289,6 +296,8 @@ class ColumnGeneration:
             for key, dual in master.cover_duals.items()
         }
         self.person_duals = master.person_duals
+        if not self.prices_rows:  # for _price_from_pool, in the order of its matrices' columns
+            self._cover_dual_vector = np.array([self.cover_duals.get(key, 0.0) for key in self.cover])
         # The dual objective: with each person's least reduced cost added, a Lagrangian bound.
         self.dual_value = sum(self.cover[key].requirement * dual for key, dual in self.cover_duals.items()) + sum(self.person_duals)
 
@@ -326,9 +335,7 @@ class ColumnGeneration:
         if not self.prices_rows:
             return self._price_from_pool(p)
         pricing = self.pricing[p]
-        weights = {
-            key: pricing.request_weight.get(key, 0) - self.cover_duals.get(key, 0.0) for key in pricing.shift_vars
-        }
+        weights = self._cell_weights(p)
         while pricing.dp is not None:
             priced = self._price_by_dp(p, weights)
             if priced is not None:
@@ -362,6 +369,11 @@ class ColumnGeneration:
         least = solver.best_objective_bound / DUAL_SCALE + offset - margin
         return p, rows[-3:], least  # the last rows found are the cheapest
 
+    def _cell_weights(self, p: int) -> dict[tuple[int, str], float]:
+        """What working each (day, shift type) adds to the person's reduced cost at the last duals."""
+        pricing = self.pricing[p]
+        return {key: pricing.request_weight.get(key, 0) - self.cover_duals.get(key, 0.0) for key in pricing.shift_vars}
+
     def _price_from_pool(self, p: int) -> tuple[int, list[dict[int, str]], float]:
         """The person's known rows that the branch decisions allow, priced at once (a 0/1 matrix of
         the cells each works, built on the first call): those of negative reduced cost, cheapest
@@ -376,12 +388,11 @@ class ColumnGeneration:
                         worked[k, cell_index[cell]] = 1.0
             self._pool_matrices[p] = (np.array([column.cost for column in columns], dtype=float), worked)
         costs, worked = self._pool_matrices[p]
-        duals = np.array([self.cover_duals.get(key, 0.0) for key in self.cover])
-        reduced = costs - self.person_duals[p] - worked @ duals
-        allowed = np.array([(p, k) not in self.banned for k in range(len(columns))], dtype=bool)
-        if not allowed.any():
+        allowed = self._candidates(p)
+        if not allowed:
             return p, [], math.inf
-        reduced[~allowed] = math.inf
+        reduced = np.full(len(columns), math.inf)
+        reduced[allowed] = (costs - self.person_duals[p] - worked @ self._cover_dual_vector)[allowed]
         order = np.argsort(reduced)[:POOL_ROWS]
         return p, [columns[k].row for k in order if reduced[k] < -1e-6], float(reduced[order[0]]) - 1e-6
 
@@ -489,10 +500,7 @@ class ColumnGeneration:
             if pricing.dp is None:
                 rows = [column.row for column in self.columns[p]]
             else:
-                weights = {
-                    key: pricing.request_weight.get(key, 0) - self.cover_duals.get(key, 0.0) for key in pricing.shift_vars
-                }
-                costs = self._dp_costs(p, weights)
+                costs = self._dp_costs(p, self._cell_weights(p))
                 values = pricing.dp.forward(costs)
                 best = pricing.dp.best_states(values, 1)
                 found = pricing.dp.rows_within(values, costs, best[0][0] + delta, left) if best else []

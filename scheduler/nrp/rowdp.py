@@ -400,6 +400,20 @@ class RowDP:
                 for before in self.may_precede[last]:
                     yield (int(before), run - 1, edge, units, week, *before_counts)
 
+    def _reached_predecessors(self, values: np.ndarray, day: int, state: tuple[int, ...]):
+        """(state, least cost) of each distinct state of the day before that the forward pass
+        reached and from which ``state`` follows, in the order :meth:`_predecessors` gives them."""
+        prev = values[day - 1]
+        low, high = self._minutes_kept[day - 1]
+        seen = set()
+        for candidate in self._predecessors(day, state):
+            if candidate in seen or min(candidate) < 0 or not low <= candidate[3] < high:
+                continue
+            seen.add(candidate)
+            value = prev[candidate]
+            if math.isfinite(value):
+                yield candidate, value
+
     def rows_within(self, values: np.ndarray, costs: list[dict[int, float]], limit: float, most: int) -> list[dict[int, str]] | None:
         """Every row of cost at most ``limit`` (after a ``forward`` pass with ``costs``), or None if
         there are more than ``most``. A depth-first walk back from the final states: a state of the
@@ -424,13 +438,8 @@ class RowDP:
                     return None
                 continue
             walked = after + costs[day][last]
-            prev = values[day - 1]
-            low, high = self._minutes_kept[day - 1]
-            for candidate in set(self._predecessors(day, state)):
-                if min(candidate) < 0 or not low <= candidate[3] < high:
-                    continue
-                value = prev[candidate]
-                if math.isfinite(value) and value + walked <= limit:
+            for candidate, value in self._reached_predecessors(values, day, state):
+                if value + walked <= limit:
                     stack.append((day - 1, candidate, walked, row))
         return rows
 
@@ -444,13 +453,8 @@ class RowDP:
             if day == 0:
                 break
             target = values[day][state] - costs[day][last]
-            prev = values[day - 1]
-            low, high = self._minutes_kept[day - 1]
-            for candidate in self._predecessors(day, state):
-                if min(candidate) < 0 or not low <= candidate[3] < high:
-                    continue
-                value = prev[candidate]
-                if math.isfinite(value) and abs(value - target) <= _TOLERANCE * (1 + abs(target)):
+            for candidate, value in self._reached_predecessors(values, day, state):
+                if abs(value - target) <= _TOLERANCE * (1 + abs(target)):
                     state = candidate
                     break
             else:

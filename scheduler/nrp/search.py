@@ -797,9 +797,7 @@ def _column_lns_worker(
 
         exhausted = False
         try:
-            for q, p in enumerate(chosen):
-                for row in known_rows[p]:
-                    colgen.add_row(q, row)
+            colgen.add_rows([known_rows[p] for p in chosen])
             colgen.add_roster(part)
             if colgen.converge(deadline):
                 exhausted = colgen.branch_and_price(deadline, roster_objective(sub, part), offer)
@@ -812,6 +810,22 @@ def _column_lns_worker(
 
 
 WHOLE_TREE_SOURCE = "whole-instance branch and price"
+
+
+def _tree_column_generation(instance: Instance, options: SearchOptions, gain: int | None) -> ColumnGeneration:
+    """Column generation for a whole-instance tree: its master LP kept small, ties between branching
+    cells broken at random, the two trees (``gain`` or not) each their own way."""
+    colgen = ColumnGeneration(instance, threads=1, seed=2 * options.seed + (gain is None), master="highs")
+    colgen.master_column_limit = options.whole_tree_master_columns
+    colgen.branch_noise = options.whole_tree_branch_noise
+    return colgen
+
+
+def _aspiration(proved: int, top: int, best: int, gain: int | None) -> int:
+    """Halfway (rounded up) between the proved bound and ``top``, or with ``gain``, at most that much
+    below the best roster where that is higher: what a whole-instance tree aims at."""
+    halfway = -(-(proved + top) // 2)
+    return halfway if gain is None else max(halfway, best - gain)
 
 
 def _whole_tree_search(
@@ -837,17 +851,12 @@ def _whole_tree_search(
     with aspirations of 1300-1301 in four of five runs; with the best roster as its only cutoff, once
     in three runs within 90 s. Its time to 1300 varies widely: from other stored dives (1302-1304)
     nothing within 30 s in three of four, and 179 s in a longer run; hence two trees aiming apart."""
-    # The two trees (gain or not) break ties between branching cells apart.
-    colgen = ColumnGeneration(instance, threads=1, seed=2 * options.seed + (gain is None), master="highs")
-    colgen.master_column_limit = options.whole_tree_master_columns
-    colgen.branch_noise = options.whole_tree_branch_noise
+    colgen = _tree_column_generation(instance, options, gain)
     offer = lambda roster, objective: incumbent.offer(roster, objective, WHOLE_TREE_SOURCE)
     end = clock.start + clock.limit
     passes = []
     try:
-        for p, rows in enumerate(known_rows):
-            for row in rows:
-                colgen.add_row(p, row)
+        colgen.add_rows(known_rows)
         colgen.add_roster(incumbent.snapshot()[0])
         if not colgen.converge(end):
             return
@@ -858,8 +867,7 @@ def _whole_tree_search(
                 break
 
             def aspiration(best: int, proved: int = proved) -> int:
-                halfway = -(-(proved + best - 1) // 2)
-                return halfway if gain is None else max(halfway, best - gain)
+                return _aspiration(proved, best - 1, best, gain)
 
             exhausted = colgen.branch_and_price(
                 end, lambda: incumbent.snapshot()[1], offer, aspiration, stop=incumbent.stop
@@ -914,9 +922,7 @@ def _pool_tree_search(
     pool = None
     root = ColumnGeneration(instance, threads=1, seed=options.seed, master="highs")
     try:
-        for p, rows in enumerate(known_rows):
-            for row in rows:
-                root.add_row(p, row)
+        root.add_rows(known_rows)
         root.add_roster(incumbent.snapshot()[0])
         if not root.converge(end):
             return
@@ -930,24 +936,15 @@ def _pool_tree_search(
         root.close()
     if pool is not None:
         stats["pool_tree_rows"] = sum(map(len, pool))
-        tree = ColumnGeneration(instance, threads=1, seed=2 * options.seed + (gain is None), master="highs")
+        tree = _tree_column_generation(instance, options, gain)
         tree.prices_rows = False
-        tree.master_column_limit = options.whole_tree_master_columns
-        tree.branch_noise = options.whole_tree_branch_noise
         offer = lambda roster, objective: incumbent.offer(roster, objective, POOL_TREE_SOURCE)
         try:
-            for p, rows in enumerate(pool):
-                for row in rows:
-                    tree.add_row(p, row)
+            tree.add_rows(pool)
             tree.add_roster(incumbent.snapshot()[0])
             tree.converge(end)
             best = lambda: incumbent.snapshot()[1]
-            if proved is None:
-                aim = math.inf
-            elif gain is None:
-                aim = lambda best: -(-(proved + best) // 2)
-            else:
-                aim = lambda best: max(-(-(proved + best) // 2), best - gain)
+            aim = math.inf if proved is None else lambda best: _aspiration(proved, best, best, gain)
             exhausted = tree.branch_and_price(end, best, offer, aim, stop=incumbent.stop)
             if exhausted:
                 exhausted = tree.branch_and_price(end, best, offer, stop=incumbent.stop)

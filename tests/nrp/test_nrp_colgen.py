@@ -36,6 +36,17 @@ def started(name: str, master: str = "highs") -> tuple:
     return instance, roster, colgen
 
 
+def instance3_from_a_first_roster(seconds: float) -> tuple:
+    """Instance3, a first roster placed person by person (each person's first feasible row), a clock
+    of ``seconds`` and an incumbent holding that roster."""
+    instance = load_instance(DATA / "Instance3.txt")
+    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
+    clock = _Clock(seconds)
+    incumbent = _Incumbent(clock, False)
+    incumbent.offer(start, roster_objective(instance, start), "test")
+    return instance, start, clock, incumbent
+
+
 def test_both_master_backends_reach_the_same_relaxation():
     """HiGHS and GLOP masters from the same first roster: the same LP optimum at the root."""
     values = []
@@ -583,11 +594,7 @@ def test_residual_instance_prices_the_chosen_people_as_the_whole_roster_does():
 
 
 def test_column_lns_improves_a_roster_by_branch_and_price_over_some_people():
-    instance = load_instance(DATA / "Instance3.txt")
-    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
-    clock = _Clock(8)
-    incumbent = _Incumbent(clock, False)
-    incumbent.offer(start, roster_objective(instance, start), "test")
+    instance, start, clock, incumbent = instance3_from_a_first_roster(8)
     stats: dict = {}
     _column_lns_worker(instance, incumbent, clock, SearchOptions(time_limit=8), [[] for _ in instance.staff], stats)
     roster, objective = incumbent.snapshot()
@@ -700,11 +707,7 @@ def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_r
     and once the pool holds nothing cheaper the pricing tree takes over (the optimum is found by
     one or the other); with no room for even the smallest margin's pool, the pricing tree does it
     all."""
-    instance = load_instance(DATA / "Instance3.txt")
-    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
-    clock = _Clock(60)
-    incumbent = _Incumbent(clock, False)
-    incumbent.offer(start, roster_objective(instance, start), "test")
+    instance, start, clock, incumbent = instance3_from_a_first_roster(60)
     stats: dict = {}
     options = SearchOptions(time_limit=60, pool_tree_rows=pool_rows)
     _pool_tree_search(instance, incumbent, clock, options, [[] for _ in instance.staff], stats)
@@ -724,11 +727,7 @@ def test_the_column_lns_thread_turns_to_a_pool_tree_aiming_at_any_cheaper_roster
     """From the switch on (here at once), the column-LNS thread beside the other tree searches a pool
     for any roster cheaper than the best: from a first roster of Instance3 it improves it by itself,
     and the optimum is reached by it or the branch and price after it (aiming two below the best)."""
-    instance = load_instance(DATA / "Instance3.txt")
-    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1, construct_fraction=0.0))
-    clock = _Clock(60)
-    incumbent = _Incumbent(clock, False)
-    incumbent.offer(start, roster_objective(instance, start), "test")
+    instance, start, clock, incumbent = instance3_from_a_first_roster(60)
     stats: dict = {}
     options = SearchOptions(time_limit=60, whole_tree_from=0.0)
     _column_lns_worker(instance, incumbent, clock, options, [[] for _ in instance.staff], stats, True, True)

@@ -51,6 +51,20 @@ def row_cost(dp: RowDP, costs: list[dict[int, float]], row: dict[int, str]) -> f
     return sum(costs[d][dp.shift_ids.index(row[d]) + 1] if d in row else costs[d][0] for d in range(dp.horizon))
 
 
+def every_feasible_row(contract: str) -> tuple[str, list[dict[int, str]]]:
+    """The one-person instance of 9 days with day 3 off, and every row of it (4^8) the evaluator
+    finds feasible."""
+    horizon, day_off = 9, 3
+    text = one_person_instance(horizon, contract, days_off=(day_off,))
+    work_days = [d for d in range(horizon) if d != day_off]
+    rows = []
+    for choice in itertools.product(["", "D", "N", "E"], repeat=len(work_days)):
+        row = {d: t for d, t in zip(work_days, choice) if t}
+        if check_roster_text(text, row_text(row)).feasible:
+            rows.append(row)
+    return text, rows
+
+
 # Contracts: limits, max minutes, min minutes, max run, min run, min days off, max weekends.
 CONTRACTS = [
     "D=9|N=9|E=9,100000,0,9,1,1,2",  # loose
@@ -68,15 +82,8 @@ CONTRACTS = [
 def test_dynamic_program_finds_the_cheapest_row_that_keeps_every_rule(contract):
     """Every row of 9 days with day 3 off (4^8) judged by the evaluator; the program's best rows must
     be the cheapest feasible ones, and each row it returns must be feasible and cost what it says."""
-    horizon, day_off = 9, 3
-    text = one_person_instance(horizon, contract, days_off=(day_off,))
+    text, rows = every_feasible_row(contract)
     dp = RowDP(parse_instance(text), 0)
-    work_days = [d for d in range(horizon) if d != day_off]
-    rows = []
-    for choice in itertools.product(["", "D", "N", "E"], repeat=len(work_days)):
-        row = {d: t for d, t in zip(work_days, choice) if t}
-        if check_roster_text(text, row_text(row)).feasible:
-            rows.append(row)
     assert rows, "the contract must allow some row"
     rng = random.Random(contract)
     for _ in range(5):
@@ -214,15 +221,8 @@ def test_rows_within_a_limit_are_every_feasible_row_that_cheap(contract):
     """The program's rows of cost at most the cheapest plus a margin are exactly the feasible rows
     (judged by the evaluator, among all 4^8 rows of 9 days with day 3 off) that cost that little;
     and past ``most`` rows it gives up."""
-    horizon, day_off = 9, 3
-    text = one_person_instance(horizon, contract, days_off=(day_off,))
+    text, rows = every_feasible_row(contract)
     dp = RowDP(parse_instance(text), 0)
-    work_days = [d for d in range(horizon) if d != day_off]
-    rows = []
-    for choice in itertools.product(["", "D", "N", "E"], repeat=len(work_days)):
-        row = {d: t for d, t in zip(work_days, choice) if t}
-        if check_roster_text(text, row_text(row)).feasible:
-            rows.append(row)
     rng = random.Random(contract)
     for margin in (0.0, 10.0, 40.0):
         costs = random_costs(dp, rng)
