@@ -493,25 +493,41 @@ class ColumnGeneration:
         None if that makes more than ``most`` rows. Every row of a roster costs its reduced cost
         above the person's least plus the Lagrangian bound, so a roster near the bound is made of
         such rows (see search._pool_tree_search)."""
-        pool: list[list[dict[int, str]]] = []
-        left = most
+        chosen = self.near_optimal_pool((delta,), most)
+        return None if chosen is None else chosen[1]
+
+    def near_optimal_pool(self, margins, most: int) -> tuple[float, list[list[dict[int, str]]]] | None:
+        """The largest of ``margins`` (ascending) whose near_optimal_rows are at most ``most``, with
+        those rows; None if even the first gives more. Each person's program runs forward once (its
+        values are a scratch buffer: hence people outside, margins inside) and the walks at each
+        margin share their memo of predecessors."""
+        pools: dict[float, list[list[dict[int, str]]]] = {margin: [] for margin in margins}
+        left = dict.fromkeys(margins, most)
         for p in range(self.people):
             pricing = self.pricing[p]
-            if pricing.dp is None:
-                rows = [column.row for column in self.columns[p]]
-            else:
+            if pricing.dp is not None:
                 costs = self._dp_costs(p, self._cell_weights(p))
                 values = pricing.dp.forward(costs)
                 best = pricing.dp.best_states(values, 1)
-                found = pricing.dp.rows_within(values, costs, best[0][0] + delta, left) if best else []
-                if found is None:
-                    return None
-                rows = [row for row in found if not pricing.dp.broken_limits(row)]
-            left -= len(rows)
-            if left < 0:
-                return None
-            pool.append(rows)
-        return pool
+                memo: dict = {}
+            for margin in list(pools):
+                if pricing.dp is None:
+                    rows = [column.row for column in self.columns[p]]
+                elif not best:
+                    rows = []
+                else:
+                    found = pricing.dp.rows_within(values, costs, best[0][0] + margin, left[margin], memo)
+                    rows = None if found is None else [row for row in found if not pricing.dp.broken_limits(row)]
+                if rows is None or len(rows) > left[margin]:
+                    for larger in [m for m in pools if m >= margin]:
+                        del pools[larger]  # a larger margin holds at least as many rows
+                    break
+                left[margin] -= len(rows)
+                pools[margin].append(rows)
+        if not pools:
+            return None
+        margin = max(pools)
+        return margin, pools[margin]
 
     # -- dive -----------------------------------------------------------------------------------
 

@@ -414,13 +414,20 @@ class RowDP:
             if math.isfinite(value):
                 yield candidate, value
 
-    def rows_within(self, values: np.ndarray, costs: list[dict[int, float]], limit: float, most: int) -> list[dict[int, str]] | None:
+    def rows_within(
+        self, values: np.ndarray, costs: list[dict[int, float]], limit: float, most: int, reached: dict | None = None
+    ) -> list[dict[int, str]] | None:
         """Every row of cost at most ``limit`` (after a ``forward`` pass with ``costs``), or None if
         there are more than ``most``. A depth-first walk back from the final states: a state of the
         day before is followed only when its least cost plus the costs already walked stay within
         the limit, so every path walked ends in a row. Limits the program leaves out are not checked
-        (see broken_limits)."""
+        (see broken_limits). ``reached`` keeps each visited state's reached predecessors: pass the
+        same dict to calls over the same ``values``.
+
+        Why the memo: on Instance8 the walk at margin 0.7 visits 5,627 distinct states 51,954 times,
+        and finding their predecessors was 85% of its time."""
         rows: list[dict[int, str]] = []
+        reached = {} if reached is None else reached
         limit += _TOLERANCE * (1 + abs(limit))  # sums in another order round differently
         final = self._final_index
         last_costs = values[-1].ravel()[final]
@@ -438,7 +445,10 @@ class RowDP:
                     return None
                 continue
             walked = after + costs[day][last]
-            for candidate, value in self._reached_predecessors(values, day, state):
+            predecessors = reached.get((day, state))
+            if predecessors is None:
+                predecessors = reached[(day, state)] = list(self._reached_predecessors(values, day, state))
+            for candidate, value in predecessors:
                 if value + walked <= limit:
                     stack.append((day - 1, candidate, walked, row))
         return rows

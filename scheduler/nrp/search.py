@@ -927,11 +927,9 @@ def _pool_tree_search(
         if not root.converge(end):
             return
         proved = lower_bound(root.bound)
-        for margin in POOL_MARGINS if options.pool_tree_rows > 0 else ():
-            rows = root.near_optimal_rows(margin, options.pool_tree_rows)
-            if rows is None:
-                break
-            pool, stats["pool_tree_margin"] = rows, margin
+        chosen = root.near_optimal_pool(POOL_MARGINS, options.pool_tree_rows) if options.pool_tree_rows > 0 else None
+        if chosen is not None:
+            stats["pool_tree_margin"], pool = chosen
     finally:
         root.close()
     if pool is not None:

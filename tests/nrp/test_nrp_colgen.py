@@ -641,6 +641,11 @@ def test_near_optimal_rows_are_those_within_the_margin_of_each_persons_least_red
             sizes.append(sum(map(len, pool)))
         assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
         assert colgen.near_optimal_rows(8.0, sizes[-1] - 1) is None
+        # The pool of several margins is that of the largest whose rows fit, the same rows.
+        for most, expected in ((sizes[-1], 8.0), (sizes[-1] - 1, 2.0), (sizes[1], 2.0), (sizes[0], 0.5)):
+            margin, pool = colgen.near_optimal_pool((0.5, 2.0, 8.0), most)
+            assert margin == expected and pool == colgen.near_optimal_rows(margin, most)
+        assert colgen.near_optimal_pool((0.5, 2.0, 8.0), sizes[0] - 1) is None
         # A roster costs the Lagrangian bound at these duals plus its rows' reduced costs above
         # their people's least (and the cover slacks'): a margin of the optimum less that bound holds
         # every row of an optimal roster.
