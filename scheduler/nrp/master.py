@@ -15,6 +15,7 @@ which kept the basis, was no better).
 
 from __future__ import annotations
 
+import itertools
 from typing import Protocol
 
 import highspy
@@ -95,10 +96,8 @@ class HighsMaster:
     def people_without_open_column(self) -> list[int]:
         if not self._out:
             return []  # nothing to bring back: skip the count on every solve of an unshrunk master
-        open_per_person = [0] * self._people
-        for (p, _), is_open in zip(self._keys, self._open):
-            open_per_person[p] += is_open
-        return [p for p, count in enumerate(open_per_person) if count == 0]
+        with_open = {p for p, _ in itertools.compress(self._keys, self._open)}
+        return [p for p in range(self._people) if p not in with_open]
 
     def add_columns(self, columns) -> None:
         """New columns (the person's next index), or ones shrink() took out coming back."""

@@ -743,3 +743,45 @@ def test_the_column_lns_thread_turns_to_a_pool_tree_aiming_at_any_cheaper_roster
     assert objective == OPTIMUM["Instance3"]
     result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(roster))
     assert result.feasible and result.objective == objective
+
+
+def test_kept_candidates_and_favourites_match_those_computed_afresh_through_bans_and_nodes():
+    """The columns a person may use are kept between calls and each person's favourite column is
+    found in one pass over the LP: after bans, fixings and branch nodes entered and left, both
+    equal what a walk over every column of the person gives."""
+    instance, roster, colgen = started("Instance2")
+
+    def agree() -> None:
+        favourites = colgen._favourites()
+        for p in range(colgen.people):
+            unbanned = [k for k in range(len(colgen.columns[p])) if (p, k) not in colgen.banned]
+            assert colgen._candidates(p) == ([colgen.fixed[p]] if p in colgen.fixed else unbanned)
+            if p not in colgen.fixed:
+                expected = max((colgen.weights.get((p, k), 0.0), k) for k in unbanned)
+                assert favourites.get(p, expected) == expected
+
+    try:
+        colgen.converge(time.monotonic() + 60)
+        agree()
+        weight, k = colgen._favourite(0)
+        colgen.ban(0, k)  # the LP's favourite of person 0 ruled out
+        colgen.converge(time.monotonic() + 60)
+        agree()
+        assert colgen._favourite(0)[1] != k
+        colgen.fix(1, colgen._favourite(1)[1])
+        colgen.converge(time.monotonic() + 60)
+        agree()
+        colgen.unfix(1)
+        p = 2
+        day, shift = next(iter(colgen.columns[p][0].row.items()))  # a shift some row of theirs works
+        for works in (True, False):
+            assert colgen._enter_node({p: {(day, shift): works}})
+            colgen.converge(time.monotonic() + 60)
+            agree()
+            assert all((colgen.columns[p][k].row.get(day) == shift) == works for k in colgen._candidates(p))
+        colgen._enter_node({})
+        colgen.converge(time.monotonic() + 60)
+        agree()
+        assert colgen._candidates(p) == [k for k in range(len(colgen.columns[p])) if (p, k) not in colgen.banned]
+    finally:
+        colgen.close()
