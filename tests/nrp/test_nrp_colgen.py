@@ -706,15 +706,15 @@ def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roste
             assert bool(shrinks) == bool(column_limit)
 
 
-@pytest.mark.parametrize("pool_rows", [100_000, 1])
-def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_rows):
+@pytest.mark.parametrize("pool_rows, restart_s", [(100_000, 8.0), (100_000, 0.05), (1, 8.0)])
+def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_rows, restart_s):
     """From a first roster of Instance3: with room for a pool, the tree over it improves the roster,
     and once the pool holds nothing cheaper the pricing tree takes over (the optimum is found by
-    one or the other); with no room for even the smallest margin's pool, the pricing tree does it
-    all."""
+    one or the other), also when the tree starts over every few hundredths of a second at first;
+    with no room for even the smallest margin's pool, the pricing tree does it all."""
     instance, start, clock, incumbent = instance3_from_a_first_roster(60)
     stats: dict = {}
-    options = SearchOptions(time_limit=60, pool_tree_rows=pool_rows)
+    options = SearchOptions(time_limit=60, pool_tree_rows=pool_rows, pool_tree_restart_s=restart_s)
     _pool_tree_search(instance, incumbent, clock, options, [[] for _ in instance.staff], stats)
     roster, objective = incumbent.snapshot()
     assert objective == OPTIMUM["Instance3"]
@@ -723,6 +723,8 @@ def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_r
     sources = {source for _, _, source in incumbent.history}
     if pool_rows > 1:
         assert stats["pool_tree_rows"] <= pool_rows and POOL_TREE_SOURCE in sources
+        if restart_s < 1:
+            assert stats["pool_tree_restarts"] > 0
     else:
         assert "pool_tree_rows" not in stats and POOL_TREE_SOURCE not in sources
     assert "whole_tree_passes" in stats
