@@ -246,7 +246,7 @@ class ColumnGeneration:
             cached = self._candidate_cache[p] = (count, allowed, np.array(allowed, dtype=np.int64))
         return cached[1], cached[2]
 
-    def _bans_changed(self, people=None) -> None:
+    def _bans_changed(self, people: list[int] | set[int] | None = None) -> None:
         """``banned`` changed for these people (None: for anyone)."""
         if people is None:
             self._candidate_cache.clear()
@@ -516,7 +516,7 @@ class ColumnGeneration:
         chosen = self.near_optimal_pool((delta,), most)
         return None if chosen is None else chosen[1]
 
-    def near_optimal_pool(self, margins, most: int) -> tuple[float, list[list[dict[int, str]]]] | None:
+    def near_optimal_pool(self, margins: tuple[float, ...], most: int) -> tuple[float, list[list[dict[int, str]]]] | None:
         """The largest of ``margins`` (ascending) whose near_optimal_rows are at most ``most``, with
         those rows; None if even the first gives more. Each person's program runs forward once (its
         values are a scratch buffer: hence people outside, margins inside) and the walks at each
