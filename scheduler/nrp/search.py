@@ -149,7 +149,8 @@ class SearchOptions:
     # the root again with new random ties. Why: from a dive of 1305 a run found nothing below 1304 in
     # 45 s, and such runs ended at 1301-1304. Measured on Instance8 at 60 s (AMD EPYC, one run per
     # seed): seeds 11-20, 1300 in 7 of 10 (1301, 1301, 1302 in the others), against 4 of 10
-    # (1301-1304) without restarts; seeds 1-10, 9 of 10 (1302) against 8 of 10 (1301, 1302).
+    # (1301-1304) without restarts; seeds 1-10, 9 of 10 (1302) against 8 of 10 (1301, 1302). With
+    # restarts, seeds 21-30 gave 5 of 10 (1301-1303): the tail is shorter, not gone.
     pool_tree_restart_s: float = 8.0
     # There the dive ends by this share of the time limit (people it has not fixed by then are solved
     # on the compact model). Why: on Instance8 a dive that started over three times ended at 46 s,
