@@ -250,8 +250,9 @@ class ColumnGeneration:
         """``banned`` changed for these people (None: for anyone)."""
         if people is None:
             self._candidate_cache.clear()
-        for p in people or ():
-            self._candidate_cache.pop(p, None)
+        else:
+            for p in people:
+                self._candidate_cache.pop(p, None)
 
     def _is_open(self, p: int, k: int) -> bool:
         return self.fixed.get(p, k) == k and (p, k) not in self.banned

@@ -829,6 +829,14 @@ def _tree_column_generation(instance: Instance, options: SearchOptions, gain: in
     return colgen
 
 
+def _converged_from(colgen: ColumnGeneration, rows: list, incumbent: _Incumbent, end: float) -> bool:
+    """Start a whole-instance column generation from these rows and the best roster's; whether its
+    LP converged by ``end``."""
+    colgen.add_rows(rows)
+    colgen.add_roster(incumbent.snapshot()[0])
+    return colgen.converge(end)
+
+
 def _aspiration(proved: int, top: int, best: int, gain: int | None) -> int:
     """Halfway (rounded up) between the proved bound and ``top``, or with ``gain``, at most that much
     below the best roster where that is higher: what a whole-instance tree aims at."""
@@ -864,9 +872,7 @@ def _whole_tree_search(
     end = clock.start + clock.limit
     passes = []
     try:
-        colgen.add_rows(known_rows)
-        colgen.add_roster(incumbent.snapshot()[0])
-        if not colgen.converge(end):
+        if not _converged_from(colgen, known_rows, incumbent, end):
             return
         proved = lower_bound(colgen.bound)
         while proved is not None and not incumbent.stop.is_set() and clock.remaining() > 0:
@@ -930,9 +936,7 @@ def _pool_tree_search(
     pool = None
     root = ColumnGeneration(instance, threads=1, seed=options.seed, master="highs")
     try:
-        root.add_rows(known_rows)
-        root.add_roster(incumbent.snapshot()[0])
-        if not root.converge(end):
+        if not _converged_from(root, known_rows, incumbent, end):
             return
         proved = lower_bound(root.bound)
         chosen = root.near_optimal_pool(POOL_MARGINS, options.pool_tree_rows) if options.pool_tree_rows > 0 else None
@@ -946,9 +950,7 @@ def _pool_tree_search(
         tree.prices_rows = False
         offer = lambda roster, objective: incumbent.offer(roster, objective, POOL_TREE_SOURCE)
         try:
-            tree.add_rows(pool)
-            tree.add_roster(incumbent.snapshot()[0])
-            tree.converge(end)
+            _converged_from(tree, pool, incumbent, end)  # if not by the end, the search below stops at once
             best = lambda: incumbent.snapshot()[1]
             aim = math.inf if proved is None else lambda best: _aspiration(proved, best, best, gain)
             restart, restarts = options.pool_tree_restart_s, 0
