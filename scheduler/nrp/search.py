@@ -150,7 +150,9 @@ class SearchOptions:
     # 45 s, and such runs ended at 1301-1304. Measured on Instance8 at 60 s (AMD EPYC, one run per
     # seed): seeds 11-20, 1300 in 7 of 10 (1301, 1301, 1302 in the others), against 4 of 10
     # (1301-1304) without restarts; seeds 1-10, 9 of 10 (1302) against 8 of 10 (1301, 1302). With
-    # restarts, seeds 21-30 gave 5 of 10 (1301-1303): the tail is shorter, not gone.
+    # restarts, seeds 21-30 gave 5 of 10 (1301-1303): the tail is shorter, not gone. Each start that
+    # found nothing cheaper also raises the next one's aspiration by one (_pool_aspiration): seeds
+    # 1-30, 1300 in 26 of 30 runs (1301, 1302, 1303, 1305 in the others), against 21 of 30.
     pool_tree_restart_s: float = 8.0
     # There the dive ends by this share of the time limit (people it has not fixed by then are solved
     # on the compact model). Why: on Instance8 a dive that started over three times ended at 46 s,
@@ -898,6 +900,18 @@ def _whole_tree_search(
         stats["whole_tree_passes" if gain is None else "whole_tree_passes_near_best"] = passes
 
 
+def _pool_aspiration(proved: int, best: int, gain: int | None, raised: int) -> int:
+    """What a pool tree aims at: _aspiration (with ``best`` as the top), ``raised`` higher, never
+    above one below the best roster.
+
+    Why raised: halfway between the bound and the best roster can lie below the optimum, where a
+    tree finds nothing. On Instance8 (bound 1297) with the best at 1301, a tree over the pool aiming
+    at 1299 found nothing within 25 s in 6 of 6 runs, and aiming at 1300 found the optimum in 5 of
+    6 (seeds 1-6, one tree alone). So each search cut by its restart without a cheaper roster raises
+    the next one's aspiration by one, and a cheaper roster takes it back to halfway."""
+    return min(best - 1, _aspiration(proved, best, best, gain) + raised)
+
+
 POOL_TREE_SOURCE = "branch and bound over near-optimal rows"
 # Margins above each person's least reduced cost tried for the pool, smallest first.
 POOL_MARGINS = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 2.8, 4.0)
@@ -916,13 +930,15 @@ def _pool_tree_search(
     at the root duals is within a margin of their least (ColumnGeneration.near_optimal_rows), the
     largest margin of POOL_MARGINS whose pool has at most ``pool_tree_rows`` rows, and the best
     roster's rows. Its master LP is shrunk as the branch-and-price trees' is, the pool's rows coming
-    back by their reduced costs (ColumnGeneration._price_from_pool). It searches first for rosters of at most halfway (rounded up) between the root's
-    bound and the best roster, or with ``gain``, at most that much below the best roster where that
-    is higher; then, if the pool holds none, for any cheaper than the best. A node's
-    bound holds for the pool alone, so this search proves nothing. Where even the smallest margin
-    gives too many rows, or once the pool holds nothing cheaper than the best roster, the pricing
-    tree takes the rest of the time (_whole_tree_search, aiming at most ``whole_tree_gain`` below
-    the best roster where this one had a gain).
+    back by their reduced costs (ColumnGeneration._price_from_pool). It searches first for rosters
+    of at most halfway (rounded up) between the root's bound and the best roster, or with ``gain``,
+    at most that much below the best roster where that is higher; that search starts over after
+    ``pool_tree_restart_s`` and longer each time, aiming one higher after each that found nothing
+    cheaper (_pool_aspiration). Then, if the pool holds none, it searches for any roster cheaper
+    than the best. A node's bound holds for the pool alone, so this search proves nothing. Where
+    even the smallest margin gives too many rows, or once the pool holds nothing cheaper than the
+    best roster, the pricing tree takes the rest of the time (_whole_tree_search, aiming at most
+    ``whole_tree_gain`` below the best roster where this one had a gain).
 
     Why: a roster costs the root's Lagrangian bound plus each person's reduced cost above their
     least (and the cover slacks'). On Instance8 the roster of 1300 (bound 1296.57) has 20 people on
@@ -952,15 +968,21 @@ def _pool_tree_search(
         try:
             _converged_from(tree, pool, incumbent, end)  # if not by the end, the search below stops at once
             best = lambda: incumbent.snapshot()[1]
-            aim = math.inf if proved is None else lambda best: _aspiration(proved, best, best, gain)
-            restart, restarts = options.pool_tree_restart_s, 0
+            raised = 0  # searches in a row (each cut by its restart) that ended with no cheaper roster
+            aim = math.inf if proved is None else lambda best: _pool_aspiration(proved, best, gain, raised)
+            restart, restarts, most_raised = options.pool_tree_restart_s, 0, 0
             while True:
                 cut = end if restart <= 0 else min(end, time.monotonic() + restart)
+                before = best()
                 exhausted = tree.branch_and_price(cut, best, offer, aim, stop=incumbent.stop)
                 if exhausted or cut >= end or incumbent.stop.is_set():
                     break
                 restart, restarts = 1.5 * restart, restarts + 1
-            stats["pool_tree_restarts" if gain is None else "pool_tree_near_best_restarts"] = restarts
+                raised = 0 if best() < before else raised + 1
+                most_raised = max(most_raised, raised)
+            suffix = "" if gain is None else "_near_best"
+            stats[f"pool_tree{suffix}_restarts"] = restarts
+            stats[f"pool_tree{suffix}_most_raised"] = most_raised
             if exhausted:
                 exhausted = tree.branch_and_price(end, best, offer, stop=incumbent.stop)
         finally:

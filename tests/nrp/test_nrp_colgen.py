@@ -18,6 +18,7 @@ from scheduler.nrp.search import (
     _Clock,
     _column_lns_worker,
     _Incumbent,
+    _pool_aspiration,
     _pool_tree_search,
     construct,
     solve_instance,
@@ -704,6 +705,22 @@ def test_a_tree_without_pricing_searches_the_pool_alone_and_finds_its_best_roste
             result = check_roster_text((DATA / "Instance2.txt").read_text(), roster_text(best))
             assert result.feasible and result.objective == objective
             assert bool(shrinks) == bool(column_limit)
+
+
+@pytest.mark.parametrize(
+    "best, gain, raised, aim",
+    [
+        (1309, None, 0, 1303),  # halfway between the bound 1297 and the best, rounded up
+        (1309, None, 2, 1305),  # two searches in a row found nothing cheaper
+        (1309, 1, 0, 1308),  # the tree beside aims one below the best
+        (1301, None, 0, 1299),  # halfway lies below the optimum (1300) here
+        (1301, None, 1, 1300),
+        (1301, None, 5, 1300),  # never above one below the best
+        (1301, 1, 3, 1300),
+    ],
+)
+def test_a_pool_tree_raises_its_aspiration_after_searches_that_found_nothing(best, gain, raised, aim):
+    assert _pool_aspiration(1297, best, gain, raised) == aim
 
 
 @pytest.mark.parametrize("pool_rows, restart_s", [(100_000, 8.0), (100_000, 0.05), (1, 8.0)])
