@@ -142,7 +142,10 @@ class SearchOptions:
     # with both trees over pools, 5 of 10 with the first only (3 of 10, seeds 11-20, with neither).
     # With the pool tree's master shrunk (1,000-1,160 nodes in 30 s against 610-620), seeds 11-20:
     # 1300 in 7 of 10, against 5 of 10 (same seeds) with its master whole; seeds 1-10: 8 of 10 (the
-    # other runs at 1301).
+    # other runs at 1301). The pool's size matters both ways: one tree alone over Instance8's pool from
+    # a root of its first roster, aiming at 1300 with the best at 1301 (seeds 1-6, 25 s each), found
+    # 1300 in 0 of 6 runs with margin 0.5 (2,700-3,300 rows), 5 of 6 with 0.7 (5,100-7,000) and 1 of
+    # 6 with 1.0 (10,700-12,600).
     pool_tree_rows: int = 8000
     # Each pool tree's first search (the one with an aspiration) starts over after this many seconds,
     # then after 1.5 times as long each time (0: never): the same master and pool, the plunges from
