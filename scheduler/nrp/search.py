@@ -118,12 +118,17 @@ class SearchOptions:
     # 1301-1303 in four runs with column LNS to the end.
     whole_tree_from: float = 0.5
     whole_tree_max_root_share: float = 0.1
-    # Where the whole tree is used, a second one starts on the other core as soon as the dive ends (in
-    # place of the compact-model LNS thread), aiming halfway; the column-LNS thread's tree then aims
-    # at most whole_tree_gain below the best roster where that is higher (over a pool of rows first,
-    # each: see pool_tree_rows). Measured on Instance8 at
-    # 60 s (AMD EPYC, seeds 0-11, one run each): 1300 in 4 of 12 runs and 1301 or better in 7 (mean
-    # 1302.2), against 2 of 13 and 2 (mean 1304.1) with compact-model LNS beside and one tree.
+    # Where the whole tree is used, a second one starts on the other core (in place of the
+    # compact-model LNS thread), aiming halfway; the column-LNS thread's tree then aims at most
+    # whole_tree_gain below the best roster where that is higher (over a pool of rows first, each:
+    # see pool_tree_rows). Measured on Instance8 at 60 s (AMD EPYC, seeds 0-11, one run each): 1300
+    # in 4 of 12 runs and 1301 or better in 7 (mean 1302.2), against 2 of 13 and 2 (mean 1304.1) with
+    # compact-model LNS beside and one tree. It starts as soon as the root has converged, from the
+    # root's rows, beside the dive (which prices by dynamic programming on its own thread, leaving the
+    # other core mostly idle): at 1.6-2.8 s on Instance8 instead of at the dive's end (7-21 s). With
+    # that and the column-LNS thread's last neighbourhood ending at the switch (the second tree at
+    # 30.0-30.9 s instead of 30.5-41.8 s), Instance8 at 60 s (seeds 31-50, one run each) reached 1300
+    # in 16 of 20 runs (1301-1303 in the others), against 15 of 20 before: no clear gain at that count.
     whole_tree_beside: bool = True
     whole_tree_gain: int = 2
     # The whole-instance trees' master LP is shrunk to half this many columns whenever it holds more
@@ -696,13 +701,20 @@ BRANCH_AND_PRICE_SOURCE = "branch and price"
 
 
 def _column_generation_phase(
-    instance: Instance, incumbent: _Incumbent, clock: _Clock, options: SearchOptions, stats: dict, rows_out: list
+    instance: Instance,
+    incumbent: _Incumbent,
+    clock: _Clock,
+    options: SearchOptions,
+    stats: dict,
+    rows_out: list,
+    on_quick_root=None,
 ) -> int | None:
     """Root relaxation, then branch and price on small instances (each roster it finds goes to the
     incumbent; a tree searched to the end makes the best one the bound), else the dive: the people
     the dive had not fixed by its deadline are solved together on the compact model (rows of the
     fixed people as they are), hinted with the rows the LP favours for them, and the roster offered
-    to the incumbent. Returns the lower bound proved."""
+    to the incumbent. Where the root was quick (_root_was_quick) and a dive follows, ``on_quick_root``
+    is given the root's rows, per person, before the dive starts. Returns the lower bound proved."""
     tree = len(instance.staff) <= options.branch_and_price_max_people
     # The master LP's backend: HiGHS for the tree, GLOP for the dive (scheduler/nrp/master.py says why).
     colgen = ColumnGeneration(instance, threads=options.workers, seed=options.seed, master="highs" if tree else "glop")
@@ -721,6 +733,10 @@ def _column_generation_phase(
         if not tree and _root_was_quick(stats, clock, options):
             # The whole-instance trees will run after the dive (see solve_instance): leave them time.
             deadline = min(deadline, clock.start + options.quick_root_dive_fraction * clock.limit)
+            # The first of them starts now, from the root's rows, on the core the dive leaves
+            # mostly idle (its pricing is dynamic programming on this thread where it can be).
+            if on_quick_root is not None:
+                on_quick_root([[column.row for column in colgen.columns[p]] for p in range(len(instance.staff))])
         if tree:
             offer = lambda roster, objective: incumbent.offer(roster, objective, BRANCH_AND_PRICE_SOURCE)
             exhausted = colgen.branch_and_price(deadline, lambda: incumbent.snapshot()[1], offer)
@@ -793,7 +809,7 @@ def _column_lns_worker(
             # Beside the other tree, this one aims at any roster cheaper than the best at first.
             _pool_tree_search(instance, incumbent, clock, options, known_rows, stats, 1 if tree_beside else None)
             break
-        limit = min(options.column_lns_limit, clock.remaining())
+        limit = _column_lns_step_limit(clock, options, whole_tree)
         if limit <= 0.5:
             break
         roster, _ = incumbent.snapshot()
@@ -821,6 +837,18 @@ def _column_lns_worker(
         stats["column_lns_proved"] = stats.get("column_lns_proved", 0) + int(exhausted)
         size = min(people, size + 1) if exhausted else max(2, size - 1)
     stats["column_lns_size"] = size
+
+
+def _column_lns_step_limit(clock: _Clock, options: SearchOptions, whole_tree: bool) -> float:
+    """Seconds for the next column-LNS neighbourhood: ``column_lns_limit`` at most, within the time
+    left and, where the thread turns to the whole tree, ending at the switch (1 s at least).
+
+    Why: the check comes between neighbourhoods, and on Instance8 a last one of up to 12 s started
+    the second tree at 30.5-41.8 s (mean 37 s over ten 60 s runs) instead of 30 s."""
+    limit = min(options.column_lns_limit, clock.remaining())
+    if whole_tree:
+        limit = min(limit, max(1.0, options.whole_tree_from * clock.limit - clock.elapsed()))
+    return limit
 
 
 WHOLE_TREE_SOURCE = "whole-instance branch and price"
@@ -953,6 +981,7 @@ def _pool_tree_search(
     root columns by MIP solvers did poorly (module docstring of colgen), and so did HiGHS over this
     pool (1508 after 60 s)."""
     end = clock.start + clock.limit
+    stats["pool_tree_start_s" if gain is None else "pool_tree_near_best_start_s"] = round(clock.elapsed(), 1)
     pool = None
     root = ColumnGeneration(instance, threads=1, seed=options.seed, master="highs")
     try:
@@ -1035,14 +1064,21 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         launch(_lns_worker, instance, incumbent, clock, options, 0, stats)
     lns_running = len(threads)
     dive_rows: list = []  # every row column generation found, per person, when it dived
+    trees_beside: list = []  # the root's rows, once a tree has started beside the dive
+
+    def start_tree_beside(root_rows: list) -> None:
+        trees_beside.append(root_rows)
+        launch(_pool_tree_search, instance, incumbent, clock, options, root_rows, stats)
+
+    tree_may_start = options.use_column_lns and options.whole_tree_beside and options.workers >= 2
     if use_colgen and incumbent.roster is not None:
-        colgen_bound = _column_generation_phase(instance, incumbent, clock, options, stats, dive_rows)
+        colgen_bound = _column_generation_phase(
+            instance, incumbent, clock, options, stats, dive_rows, start_tree_beside if tree_may_start else None
+        )
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
     whole_tree = column_lns and _root_was_quick(stats, clock, options)
-    tree_beside = whole_tree and options.whole_tree_beside
-    if tree_beside:
-        launch(_pool_tree_search, instance, incumbent, clock, options, dive_rows, stats)
+    tree_beside = bool(trees_beside)
     if column_lns:
         launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, whole_tree, tree_beside)
     use_full = (

@@ -16,6 +16,8 @@ from scheduler.nrp.search import (
     POOL_TREE_SOURCE,
     SearchOptions,
     _Clock,
+    _column_generation_phase,
+    _column_lns_step_limit,
     _column_lns_worker,
     _Incumbent,
     _pool_aspiration,
@@ -617,6 +619,49 @@ def test_where_the_root_was_quick_the_dive_ends_by_its_own_share_of_the_time():
     assert result.feasible and result.objective == cut.objective
     usual = solve_instance(instance, SearchOptions(quick_root_dive_fraction=0.85, **options))
     assert usual.stats["colgen_dive_unfixed"] == 0
+
+
+@pytest.mark.parametrize("root_share, called", [(0.1, True), (0.0, False)])
+def test_where_the_root_was_quick_the_tree_beside_gets_the_roots_rows_before_the_dive(root_share, called):
+    """With a quick root (Instance2 at 20 s, diving) the callback gets every person's rows, their
+    first roster's among them, before the dive has started, and the dive still runs after it; where
+    no root counts as quick it is not called at all."""
+    instance = load_instance(DATA / "Instance2.txt")
+    start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1))
+    clock = _Clock(20)
+    incumbent = _Incumbent(clock, False)
+    incumbent.offer(start, roster_objective(instance, start), "test")
+    options = SearchOptions(time_limit=20, seed=0, branch_and_price_max_people=13, whole_tree_max_root_share=root_share)
+    stats: dict = {}
+    calls = []
+    on_quick_root = lambda rows: calls.append((rows, "colgen_dive_attempts" in stats))
+    _column_generation_phase(instance, incumbent, clock, options, stats, [], on_quick_root)
+    assert stats["colgen_dive_attempts"] >= 1
+    if not called:
+        assert calls == []
+        return
+    [(rows, dived_before)] = calls
+    assert not dived_before
+    assert len(rows) == len(instance.staff)
+    for p, person in enumerate(instance.staff):
+        first = {day: shift for (employee, day), shift in start.items() if employee == person.id}
+        assert first in rows[p]
+
+
+def test_a_column_lns_neighbourhood_ends_at_the_switch_to_the_whole_tree():
+    """Its usual 12 s, cut to the time left before the switch (30 s of 60 here), 1 s at least, and
+    to the time left in the run; without the switch, 12 s until the end nears."""
+    options = SearchOptions(time_limit=60)
+    clock = _Clock(60)
+    for elapsed, whole_tree, expected in [
+        (10.0, True, 12.0),
+        (25.0, True, 5.0),
+        (29.5, True, 1.0),
+        (25.0, False, 12.0),
+        (55.0, False, 5.0),
+    ]:
+        clock.start = time.monotonic() - elapsed
+        assert _column_lns_step_limit(clock, options, whole_tree) == pytest.approx(expected, abs=0.05)
 
 
 def test_near_optimal_rows_are_those_within_the_margin_of_each_persons_least_reduced_cost():
