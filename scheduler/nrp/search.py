@@ -128,7 +128,9 @@ class SearchOptions:
     # other core mostly idle): at 1.6-2.8 s on Instance8 instead of at the dive's end (7-21 s). With
     # that and the column-LNS thread's last neighbourhood ending at the switch (the second tree at
     # 30.0-30.9 s instead of 30.5-41.8 s), Instance8 at 60 s (seeds 31-50, one run each) reached 1300
-    # in 16 of 20 runs (1301-1303 in the others), against 15 of 20 before: no clear gain at that count.
+    # in 16 of 20 runs (1301-1303 in the others), against 15 of 20 before; seeds 51-70, 16 of 20
+    # (1301, 1301, 1302, 1302). Over seeds 31-70, 32 of 40: no gain over the 41 of 50 (seeds 1-50)
+    # before, but the first tree no longer waits for the dive, nor the second for a neighbourhood.
     whole_tree_beside: bool = True
     whole_tree_gain: int = 2
     # The whole-instance trees' master LP is shrunk to half this many columns whenever it holds more
