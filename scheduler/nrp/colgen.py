@@ -216,6 +216,10 @@ class ColumnGeneration:
             self._breaking_cache[key] = (len(columns), breaking)
         return breaking
 
+    def known_rows(self) -> list[list[dict[int, str]]]:
+        """Every row known so far, per person (``rows[p]`` for person p), as add_rows takes them."""
+        return [[column.row for column in self.columns[p]] for p in range(self.people)]
+
     def add_rows(self, rows: list[list[dict[int, str]]]) -> None:
         """Each person's rows (``rows[p]`` for person p), as add_row."""
         for p, person_rows in enumerate(rows):

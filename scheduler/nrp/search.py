@@ -733,12 +733,12 @@ def _column_generation_phase(
             return bound
         deadline = clock.start + options.colgen_fraction * clock.limit
         if not tree and _root_was_quick(stats, clock, options):
-            # The whole-instance trees will run after the dive (see solve_instance): leave them time.
+            # The second whole-instance tree will run after the dive (see solve_instance): leave it time.
             deadline = min(deadline, clock.start + options.quick_root_dive_fraction * clock.limit)
             # The first of them starts now, from the root's rows, on the core the dive leaves
             # mostly idle (its pricing is dynamic programming on this thread where it can be).
             if on_quick_root is not None:
-                on_quick_root([[column.row for column in colgen.columns[p]] for p in range(len(instance.staff))])
+                on_quick_root(colgen.known_rows())
         if tree:
             offer = lambda roster, objective: incumbent.offer(roster, objective, BRANCH_AND_PRICE_SOURCE)
             exhausted = colgen.branch_and_price(deadline, lambda: incumbent.snapshot()[1], offer)
@@ -751,7 +751,7 @@ def _column_generation_phase(
             return bound
         roster = colgen.dive(deadline)
         stats["colgen_dive_attempts"] = colgen.dive_attempts
-        rows_out[:] = [[column.row for column in colgen.columns[p]] for p in range(len(instance.staff))]
+        rows_out[:] = colgen.known_rows()
         unfixed = [p for p in range(len(instance.staff)) if p not in colgen.fixed]
         stats["colgen_dive_unfixed"] = len(unfixed)
         stats["colgen_rounds"] = colgen.rounds
@@ -1066,10 +1066,11 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         launch(_lns_worker, instance, incumbent, clock, options, 0, stats)
     lns_running = len(threads)
     dive_rows: list = []  # every row column generation found, per person, when it dived
-    trees_beside: list = []  # the root's rows, once a tree has started beside the dive
+    tree_beside = False  # whether a tree has started beside the dive
 
     def start_tree_beside(root_rows: list) -> None:
-        trees_beside.append(root_rows)
+        nonlocal tree_beside
+        tree_beside = True
         launch(_pool_tree_search, instance, incumbent, clock, options, root_rows, stats)
 
     tree_may_start = options.use_column_lns and options.whole_tree_beside and options.workers >= 2
@@ -1080,7 +1081,6 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
     whole_tree = column_lns and _root_was_quick(stats, clock, options)
-    tree_beside = bool(trees_beside)
     if column_lns:
         launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, whole_tree, tree_beside)
     use_full = (
