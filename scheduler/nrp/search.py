@@ -8,9 +8,10 @@ Why this shape: every hard rule of the benchmark is about one person, and cover 
 2. On instances of up to 28 days and 20,000 shift variables (more with a longer time limit: see
    SearchOptions), column generation over whole rows (scheduler/nrp/colgen.py) proves a lower bound;
    on instances of at most 20 people branch and price then searches for the optimum (and may prove
-   it), with one LNS thread beside it on the other core; on larger ones a dive gives a roster near
-   the relaxation, and where the root was quick, trees over the whole instance follow: one over a
-   pool of rows of near-least reduced cost without pricing, one by branch and price.
+   it), with one LNS thread beside it on the other core; on larger ones whose root was quick, two
+   trees over the whole instance start at the root, one per core, each over a pool of rows of
+   near-least reduced cost without pricing and then by branch and price; on the others a dive gives a
+   roster near the relaxation, and column LNS (branch and price over some of the people) follows.
 3. LNS threads free a few people over the whole horizon, or more people over a window of days, fix
    everyone else to the incumbent roster, and let CP-SAT re-optimise that neighbourhood starting from
    the incumbent as a complete hint. Each kind of neighbourhood has its own size, which grows while
@@ -118,20 +119,18 @@ class SearchOptions:
     # 1301-1303 in four runs with column LNS to the end.
     whole_tree_from: float = 0.5
     whole_tree_max_root_share: float = 0.1
-    # Where the whole tree is used, a second one starts on the other core (in place of the
-    # compact-model LNS thread), aiming halfway; the column-LNS thread's tree then aims at most
-    # whole_tree_gain below the best roster where that is higher (over a pool of rows first, each:
-    # see pool_tree_rows). Measured on Instance8 at 60 s (AMD EPYC, seeds 0-11, one run each): 1300
-    # in 4 of 12 runs and 1301 or better in 7 (mean 1302.2), against 2 of 13 and 2 (mean 1304.1) with
-    # compact-model LNS beside and one tree. It starts as soon as the root has converged, from the
-    # root's rows, beside the dive (which prices by dynamic programming on its own thread, leaving the
-    # other core mostly idle): at 1.6-2.8 s on Instance8 instead of at the dive's end (7-21 s). With
-    # that and the column-LNS thread's last neighbourhood ending at the switch (the second tree at
-    # 30.0-30.9 s instead of 30.5-41.8 s), Instance8 at 60 s (seeds 31-50, one run each) reached 1300
-    # in 16 of 20 runs (1301-1303 in the others), against 15 of 20 before; seeds 51-70, 16 of 20
-    # (1301, 1301, 1302, 1302). Over seeds 31-70, 32 of 40: no gain over the 41 of 50 (seeds 1-50)
-    # before, but the first tree no longer waits for the dive, nor the second for a neighbourhood.
-    whole_tree_beside: bool = True
+    # Where the root was quick (_root_was_quick) and there are two workers or more, the dive and
+    # column LNS do not run: two trees over pools of the root's rows (_pool_tree_search) start at the
+    # root, one on each core, one aiming halfway between the bound and the best roster, the other at
+    # most one below the best roster where that is higher; no full model, and compact-model LNS only
+    # on workers beyond two. Measured on Instance8 at 60 s (AMD EPYC, one run per seed): 1300 in 27
+    # of 28 runs (seeds 200-227; 1301 in the other), median time to it 25.0 s; before, with one tree
+    # beside the dive from the root and a second in place of column LNS from 30 s: 11 of 12 (seeds
+    # 200-211; 1301), median 23.5 s, and 90 of 104 over seeds 31-134 (1301-1303 in the others). Over
+    # seeds 200-211 each way, a miss counted as 60 s: mean 23.2 s against 24.7 s. Instance9, 10 and
+    # 11 reached their best known values too (seeds 0-1: 439, 4631; seed 0: 3443). It is simpler: no
+    # dive, no column LNS on these instances.
+    trees_at_root: bool = True
     whole_tree_gain: int = 2
     # The whole-instance trees' master LP is shrunk to half this many columns whenever it holds more
     # (HighsMaster.shrink), and their branching cells are chosen with this much noise
@@ -715,8 +714,8 @@ def _column_generation_phase(
     incumbent; a tree searched to the end makes the best one the bound), else the dive: the people
     the dive had not fixed by its deadline are solved together on the compact model (rows of the
     fixed people as they are), hinted with the rows the LP favours for them, and the roster offered
-    to the incumbent. Where the root was quick (_root_was_quick) and a dive follows, ``on_quick_root``
-    is given the root's rows, per person, before the dive starts. Returns the lower bound proved."""
+    to the incumbent. Where the root was quick (_root_was_quick) and ``on_quick_root`` is given, it
+    is given the root's rows, per person, and no dive follows. Returns the lower bound proved."""
     tree = len(instance.staff) <= options.branch_and_price_max_people
     # The master LP's backend: HiGHS for the tree, GLOP for the dive (scheduler/nrp/master.py says why).
     colgen = ColumnGeneration(instance, threads=options.workers, seed=options.seed, master="highs" if tree else "glop")
@@ -733,12 +732,12 @@ def _column_generation_phase(
             return bound
         deadline = clock.start + options.colgen_fraction * clock.limit
         if not tree and _root_was_quick(stats, clock, options):
-            # The second whole-instance tree will run after the dive (see solve_instance): leave it time.
-            deadline = min(deadline, clock.start + options.quick_root_dive_fraction * clock.limit)
-            # The first of them starts now, from the root's rows, on the core the dive leaves
-            # mostly idle (its pricing is dynamic programming on this thread where it can be).
             if on_quick_root is not None:
+                # The trees start from the root's rows (see solve_instance), in place of the dive.
                 on_quick_root(colgen.known_rows())
+                return bound
+            # Column LNS turns to a whole-instance tree after the dive: leave it time.
+            deadline = min(deadline, clock.start + options.quick_root_dive_fraction * clock.limit)
         if tree:
             offer = lambda roster, objective: incumbent.offer(roster, objective, BRANCH_AND_PRICE_SOURCE)
             exhausted = colgen.branch_and_price(deadline, lambda: incumbent.snapshot()[1], offer)
@@ -790,7 +789,6 @@ def _column_lns_worker(
     known_rows: list,
     stats: dict,
     whole_tree: bool = False,
-    tree_beside: bool = False,
 ) -> None:
     """Large-neighbourhood search whose neighbourhoods are solved by branch and price: a random share
     of the people is freed (everyone else keeps the incumbent's rows), their own column generation
@@ -801,15 +799,14 @@ def _column_lns_worker(
     while a tree over 20 of its 30 people proved most such neighbourhoods optimal in 8-10 s and
     improved 1309 to 1306 in 40 s (10 people: each proved optimal, no gain). With ``whole_tree``, the
     thread turns to branch and price over the whole instance at ``whole_tree_from`` of the time
-    (_pool_tree_search, then _whole_tree_search; aiming near the best roster when another tree
-    runs beside it)."""
+    (_pool_tree_search, then _whole_tree_search, aiming halfway). (With ``trees_at_root`` and two
+    workers or more, instances whose root was quick do not dive, so this thread does not run there.)"""
     rng = random.Random(options.seed * 1000 + 999)
     people = len(instance.staff)
     size = min(people, max(2, int(options.column_lns_share * people)))
     while not incumbent.stop.is_set():
         if whole_tree and clock.elapsed() >= options.whole_tree_from * clock.limit:
-            # Beside the other tree, this one aims at any roster cheaper than the best at first.
-            _pool_tree_search(instance, incumbent, clock, options, known_rows, stats, 1 if tree_beside else None)
+            _pool_tree_search(instance, incumbent, clock, options, known_rows, stats)
             break
         limit = _column_lns_step_limit(clock, options, whole_tree)
         if limit <= 0.5:
@@ -1066,26 +1063,28 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
         launch(_lns_worker, instance, incumbent, clock, options, 0, stats)
     lns_running = len(threads)
     dive_rows: list = []  # every row column generation found, per person, when it dived
-    tree_beside = False  # whether a tree has started beside the dive
+    trees_started = False  # whether the two pool trees started at the root, in place of the dive
 
-    def start_tree_beside(root_rows: list) -> None:
-        nonlocal tree_beside
-        tree_beside = True
+    def start_trees(root_rows: list) -> None:
+        nonlocal trees_started
+        trees_started = True
         launch(_pool_tree_search, instance, incumbent, clock, options, root_rows, stats)
+        launch(_pool_tree_search, instance, incumbent, clock, options, root_rows, stats, 1)
 
-    tree_may_start = options.use_column_lns and options.whole_tree_beside and options.workers >= 2
+    trees_may_start = options.trees_at_root and options.workers >= 2
     if use_colgen and incumbent.roster is not None:
         colgen_bound = _column_generation_phase(
-            instance, incumbent, clock, options, stats, dive_rows, start_tree_beside if tree_may_start else None
+            instance, incumbent, clock, options, stats, dive_rows, start_trees if trees_may_start else None
         )
 
     column_lns = options.use_column_lns and bool(dive_rows) and options.workers >= 2 and not incumbent.stop.is_set()
     whole_tree = column_lns and _root_was_quick(stats, clock, options)
     if column_lns:
-        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, whole_tree, tree_beside)
+        launch(_column_lns_worker, instance, incumbent, clock, options, dive_rows, stats, whole_tree)
     use_full = (
         options.use_full_model
         and not column_lns
+        and not trees_started
         and stats["shift_vars"] <= options.full_model_max_vars
         and not incumbent.stop.is_set()
     )
@@ -1094,7 +1093,7 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     if use_full:
         launch(_full_model_worker, instance, incumbent, clock, options, full_outcome, stats)
     if options.use_lns and incumbent.roster is not None and not incumbent.stop.is_set():
-        for index in range(lns_running, lns_threads - int(tree_beside)):
+        for index in range(lns_running, lns_threads - 2 * int(trees_started)):
             launch(_lns_worker, instance, incumbent, clock, options, index, stats)
     for thread in threads:
         thread.join()

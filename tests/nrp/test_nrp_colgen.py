@@ -14,6 +14,7 @@ from scheduler.nrp.master import HighsMaster
 from scheduler.nrp.model import roster_objective
 from scheduler.nrp.search import (
     POOL_TREE_SOURCE,
+    WHOLE_TREE_SOURCE,
     SearchOptions,
     _Clock,
     _column_generation_phase,
@@ -611,7 +612,9 @@ def test_where_the_root_was_quick_the_dive_ends_by_its_own_share_of_the_time():
     """A dive cut off by that deadline (here at once) leaves its people to the compact model, and
     the roster is still complete and feasible; with the share at the usual deadline it fixes all."""
     instance = load_instance(DATA / "Instance2.txt")  # 14 people; its root takes well under 10% of 20 s
-    options = dict(time_limit=20, use_full_model=False, use_lns=False, seed=0, branch_and_price_max_people=13)
+    options = dict(
+        time_limit=20, use_full_model=False, use_lns=False, seed=0, branch_and_price_max_people=13, trees_at_root=False
+    )
     cut = solve_instance(instance, SearchOptions(quick_root_dive_fraction=0.0, **options))
     assert cut.stats["colgen_dive_unfixed"] > 0
     assert cut.stats["colgen_s"] < 10
@@ -622,10 +625,10 @@ def test_where_the_root_was_quick_the_dive_ends_by_its_own_share_of_the_time():
 
 
 @pytest.mark.parametrize("root_share, called", [(0.1, True), (0.0, False)])
-def test_where_the_root_was_quick_the_tree_beside_gets_the_roots_rows_before_the_dive(root_share, called):
-    """With a quick root (Instance2 at 20 s, diving) the callback gets every person's rows, their
-    first roster's among them, before the dive has started, and the dive still runs after it; where
-    no root counts as quick it is not called at all."""
+def test_where_the_root_was_quick_the_trees_get_the_roots_rows_instead_of_the_dive(root_share, called):
+    """With a quick root (Instance2 at 20 s, past the people limit of branch and price) the callback
+    gets every person's rows, their first roster's among them, and no dive runs; where no root
+    counts as quick it is not called at all and the dive runs."""
     instance = load_instance(DATA / "Instance2.txt")
     start = construct(instance, _Clock(60), SearchOptions(time_limit=60, workers=1))
     clock = _Clock(20)
@@ -634,18 +637,37 @@ def test_where_the_root_was_quick_the_tree_beside_gets_the_roots_rows_before_the
     options = SearchOptions(time_limit=20, seed=0, branch_and_price_max_people=13, whole_tree_max_root_share=root_share)
     stats: dict = {}
     calls = []
-    on_quick_root = lambda rows: calls.append((rows, "colgen_dive_attempts" in stats))
-    _column_generation_phase(instance, incumbent, clock, options, stats, [], on_quick_root)
-    assert stats["colgen_dive_attempts"] >= 1
+    dive_rows: list = []
+    _column_generation_phase(instance, incumbent, clock, options, stats, dive_rows, calls.append)
     if not called:
         assert calls == []
+        assert stats["colgen_dive_attempts"] >= 1 and dive_rows
         return
-    [(rows, dived_before)] = calls
-    assert not dived_before
+    [rows] = calls
+    assert "colgen_dive_attempts" not in stats and dive_rows == []
     assert len(rows) == len(instance.staff)
     for p, person in enumerate(instance.staff):
         first = {day: shift for (employee, day), shift in start.items() if employee == person.id}
         assert first in rows[p]
+
+
+def test_where_the_root_was_quick_two_pool_trees_take_both_cores():
+    """Instance2 at 10 s, past the people limit of branch and price: both pool trees start at the
+    root, neither the dive, column LNS nor the full model runs, every roster comes from the first
+    roster or the trees, and the best passes the evaluator; with one worker the dive runs instead."""
+    instance = load_instance(DATA / "Instance2.txt")
+    options = dict(time_limit=10, seed=0, branch_and_price_max_people=13)
+    both = solve_instance(instance, SearchOptions(**options))
+    assert "pool_tree_start_s" in both.stats and "pool_tree_near_best_start_s" in both.stats
+    assert "colgen_dive_attempts" not in both.stats and "column_lns_steps" not in both.stats
+    assert both.stats["full_model"] == "not run"
+    sources = {source for _, _, source in both.history}
+    assert sources <= {"construction", POOL_TREE_SOURCE, WHOLE_TREE_SOURCE}
+    result = check_roster_text((DATA / "Instance2.txt").read_text(), roster_text(both.roster))
+    assert result.feasible and result.objective == both.objective
+    alone = solve_instance(instance, SearchOptions(workers=1, **options))
+    assert alone.stats["colgen_dive_attempts"] >= 1
+    assert "pool_tree_start_s" not in alone.stats
 
 
 def test_a_column_lns_neighbourhood_ends_at_the_switch_to_the_whole_tree():
@@ -792,17 +814,17 @@ def test_the_pool_tree_finds_the_optimum_or_leaves_it_to_the_pricing_tree(pool_r
     assert "whole_tree_passes" in stats
 
 
-def test_the_column_lns_thread_turns_to_a_pool_tree_aiming_at_any_cheaper_roster_beside_the_other_tree():
-    """From the switch on (here at once), the column-LNS thread beside the other tree searches a pool
-    for any roster cheaper than the best: from a first roster of Instance3 it improves it by itself,
-    and the optimum is reached by it or the branch and price after it (aiming two below the best)."""
+def test_the_column_lns_thread_turns_to_a_pool_tree():
+    """From the switch on (here at once), the column-LNS thread searches a pool of rows (aiming
+    halfway): from a first roster of Instance3 it improves it by itself, and the optimum is reached
+    by it or the branch and price after it."""
     instance, start, clock, incumbent = instance3_from_a_first_roster(60)
     stats: dict = {}
     options = SearchOptions(time_limit=60, whole_tree_from=0.0)
-    _column_lns_worker(instance, incumbent, clock, options, [[] for _ in instance.staff], stats, True, True)
+    _column_lns_worker(instance, incumbent, clock, options, [[] for _ in instance.staff], stats, True)
     roster, objective = incumbent.snapshot()
     assert "column_lns_steps" not in stats  # no neighbourhood before the switch
-    assert "pool_tree_near_best_end_s" in stats and "pool_tree_end_s" not in stats
+    assert "pool_tree_end_s" in stats and "pool_tree_near_best_end_s" not in stats
     assert POOL_TREE_SOURCE in {source for _, _, source in incumbent.history}
     assert objective == OPTIMUM["Instance3"]
     result = check_roster_text((DATA / "Instance3.txt").read_text(), roster_text(roster))
