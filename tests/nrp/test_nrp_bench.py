@@ -79,3 +79,25 @@ def test_a_table_of_all_instances_and_both_limits_with_runs_missing_says_it_is_p
     full = runs + [Run(instance=f"Instance{n}", time_limit=600.0, status="FEASIBLE", objective=900, bound=None,
                        first_feasible_s=1.0, wall_s=600.0, load_before=1.0, checked=True) for n in range(1, 25) if n != 13]
     assert "Partial table" not in render(full, list(range(1, 25)), [60.0, 600.0], {}, "command", "now", "machine")
+
+
+def test_a_full_table_says_which_instances_miss_each_target():
+    from scheduler.nrp.bench import Run, render
+
+    def run(number: int, limit: float, objective: int | None) -> Run:
+        return Run(instance=f"Instance{number}", time_limit=limit, status="FEASIBLE", objective=objective, bound=None,
+                   first_feasible_s=1.0, wall_s=limit, load_before=1.0, checked=objective is not None)
+
+    best = {f"Instance{n}": (1000, 900) for n in range(1, 25)}
+    at_60 = {n: 1000 for n in range(1, 25)} | {8: 1001}
+    at_600 = {n: 1050 for n in range(1, 25)} | {14: 1280, 20: None}  # Instance14's MIP figure is 1280
+    runs = [run(n, 60.0, at_60[n]) for n in range(1, 25)] + [run(n, 600.0, at_600[n]) for n in range(1, 25)]
+    text = render(runs, list(range(1, 25)), [60.0, 600.0], best, "command", "now", "machine")
+    assert "| Instance14 | 1000 | 1280 | 1000 |" in text and "| Instance20 | 1000 | — | 1000 |" in text
+    assert "- Instance1-12 at the best known value at 60 s: missed by Instance8 (1001)." in text
+    assert "- Instance13-24 a feasible roster at 60 s and 600 s: missed by Instance20." in text
+    assert "(13-19): missed by Instance14 (1280 against 1280)." in text
+    assert "- Instance13-19 within 10% of the best known at 600 s: missed by Instance14 (1280)." in text
+    met = [run(n, limit, 1000) for n in range(1, 25) for limit in (60.0, 600.0)]
+    text = render(met, list(range(1, 25)), [60.0, 600.0], best, "command", "now", "machine")
+    assert text.count(": met.") == 4
