@@ -36,6 +36,7 @@ from ortools.sat.python import cp_model
 from scheduler.nrp.colgen import ColumnGeneration, lower_bound, residual_instance
 from scheduler.nrp.instance import Instance, Roster
 from scheduler.nrp.model import Cell, NrpModel, add_hint, build_model, cover_counts, roster_objective, solve
+from scheduler.nrp.rowdp import RowDP
 
 # Measured on Instance8 neighbourhoods of ~120 cells: with linearization level 2 one worker proved 4 of
 # 6 optimal within 3 s, where the default (one or two workers) proved 0-1 of 6. On the full Instance5
@@ -84,6 +85,12 @@ class SearchOptions:
     # with LNS alone; so 42 days are let in from 600 s on.
     colgen_max_horizon: int = 28
     colgen_days_per_second: float = 0.07
+    # Or, whatever the horizon, when pricing is small: its dynamic programs hold at most this many
+    # states per second of the time limit, summed over people and days (pricing_state_days). Measured
+    # roots from a first roster (2 threads, AMD EPYC): Instance16 (56 days, 8.1 million) 1.2 s,
+    # Instance17 (56 days, 16 million) 7.8 s, Instance18 (84 days, 27 million) 10 s, where the horizon
+    # alone kept all three out at 600 s; Instance19 (84 days, 169 million) not converged after 210 s.
+    colgen_state_days_per_second: float = 50_000.0
     colgen_root_fraction: float = 0.5
     colgen_fraction: float = 0.85
     # Branch and price (ColumnGeneration.branch_and_price) instead of the dive on instances of at most
@@ -185,6 +192,12 @@ class SearchOutcome:
 
 def count_shift_vars(instance: Instance) -> int:
     return sum(len(instance.allowed_shifts(person, day)) for person in instance.staff for day in range(instance.horizon))
+
+
+def pricing_state_days(instance: Instance) -> int:
+    """The states of every person's pricing program (RowDP, before any per-type limit is added to it),
+    times the days: how much one pricing round costs."""
+    return instance.horizon * sum(RowDP(instance, p, set()).states for p in range(len(instance.staff)))
 
 
 class _Clock:
@@ -1042,7 +1055,10 @@ def solve_instance(instance: Instance, options: SearchOptions, log=print) -> Sea
     use_colgen = (
         options.use_column_generation
         and stats["shift_vars"] <= max(options.colgen_max_vars, options.colgen_vars_per_second * options.time_limit)
-        and instance.horizon <= max(options.colgen_max_horizon, options.colgen_days_per_second * options.time_limit)
+        and (
+            instance.horizon <= max(options.colgen_max_horizon, options.colgen_days_per_second * options.time_limit)
+            or pricing_state_days(instance) <= options.colgen_state_days_per_second * options.time_limit
+        )
     )
     threads: list[threading.Thread] = []
 
