@@ -24,6 +24,7 @@ from scheduler.nrp.search import (
     _pool_aspiration,
     _pool_tree_search,
     construct,
+    pricing_state_days,
     solve_instance,
 )
 
@@ -207,6 +208,22 @@ def test_column_generation_runs_on_larger_instances_only_when_the_time_limit_all
     short = solve_instance(instance, SearchOptions(time_limit=2, **options))  # allows 200
     assert "colgen_root" not in short.stats
     longer = solve_instance(instance, SearchOptions(time_limit=4, **options))  # allows 400
+    assert longer.stats["colgen_root"] == "converged"
+    assert longer.objective == OPTIMUM["Instance2"]
+
+
+def test_column_generation_runs_past_the_horizon_limit_where_pricing_is_small_enough_for_the_time_limit():
+    """With every horizon too long, Instance2 gets column generation only when its pricing programs'
+    states times days fit the limit's allowance."""
+    instance = load_instance(DATA / "Instance2.txt")
+    per_second = pricing_state_days(instance) / 3  # fits 4 s, not 2 s
+    options = dict(
+        colgen_max_horizon=0, colgen_days_per_second=0.0, colgen_state_days_per_second=per_second,
+        use_full_model=False, use_lns=False,
+    )
+    short = solve_instance(instance, SearchOptions(time_limit=2, **options))
+    assert "colgen_root" not in short.stats
+    longer = solve_instance(instance, SearchOptions(time_limit=4, **options))
     assert longer.stats["colgen_root"] == "converged"
     assert longer.objective == OPTIMUM["Instance2"]
 
